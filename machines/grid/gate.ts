@@ -1,0 +1,140 @@
+/**
+ * The admission gate, as a pure function of the root's context: which reasons refuse a new
+ * entry right now. It gates new entries only; fills, exits, retries and timeouts never ask it.
+ *
+ * Invariants: exact decimal comparisons (domain functions); the same context always yields
+ * the same reasons, in a fixed order.
+ */
+import { Dec } from '../../src/domain/decimal.ts';
+import {
+  cooldownAllows,
+  cooldownMs,
+  entrySize,
+  gridStepAllows,
+  marginCapAllows,
+  marginRatio,
+  mid as midOf,
+  requiredMargin,
+  takeProfitFraction,
+  usedMargin,
+} from '../../src/domain/grid-math.ts';
+import type { GridContext, RefusalReason } from './types.ts';
+
+/** Positions with a resting limit exit (ladder legs count once). */
+export function restingExitCount(ctx: Pick<GridContext, 'positions'>): number {
+  let n = 0;
+  for (const p of Object.values(ctx.positions)) {
+    if (p.exit && p.exit.type === 'limit' && (p.exit.status === 'open' || p.exit.status === 'sending')) n++;
+  }
+  return n;
+}
+
+/** Prices of resting exits on the exit side: ours and orders the bot did not place. */
+export function restingExitPrices(ctx: Pick<GridContext, 'positions' | 'foreign' | 'params'>): string[] {
+  const exitSide = ctx.params.direction === 'buy' ? 'sell' : 'buy';
+  const out: string[] = [];
+  for (const p of Object.values(ctx.positions)) {
+    if (p.exit && p.exit.type === 'limit' && (p.exit.status === 'open' || p.exit.status === 'sending')) out.push(p.exit.price);
+  }
+  for (const f of Object.values(ctx.foreign)) if (f.side === exitSide) out.push(f.price);
+  return out;
+}
+
+export function currentRatio(ctx: Pick<GridContext, 'venue' | 'leverage'>): string {
+  return marginRatio({ reservedMargin: ctx.venue.reservedMargin, exposure: ctx.venue.exposure, leverage: ctx.leverage });
+}
+
+export function tpFraction(ctx: Pick<GridContext, 'venue' | 'leverage' | 'params'>): string {
+  return takeProfitFraction({ takeProfitPct: ctx.params.takeProfitPct, basis: ctx.params.basis, r: currentRatio(ctx) });
+}
+
+/** Pause-price breach: long grids pause while mid > pause, short grids while mid < pause. */
+export function isPaused(ctx: Pick<GridContext, 'params' | 'book'>): boolean {
+  const pause = ctx.params.pausePrice;
+  if (!pause || !ctx.book) return false;
+  const m = new Dec(ctx.book.bid).plus(ctx.book.ask).div(2);
+  return ctx.params.direction === 'buy' ? m.gt(pause) : m.lt(pause);
+}
+
+export function nextEntrySize(ctx: Pick<GridContext, 'params' | 'market' | 'book'>): ReturnType<typeof entrySize> | null {
+  if (!ctx.book) return null;
+  return entrySize({
+    notionalUsd: ctx.params.notionalUsd,
+    quantity: ctx.params.quantity,
+    mid: midOf(ctx.book.bid, ctx.book.ask),
+    sizeStep: ctx.market.step,
+    minBaseSize: ctx.market.minBase,
+    minQuoteNotional: ctx.market.minQuote,
+  });
+}
+
+/** Margin of an entry in flight that may still fill (restart race, outcome unknown). */
+function pendingMargin(ctx: GridContext, m: string, r: string): string {
+  const e = ctx.entry;
+  if (!e || e.status === 'filled' || e.status === 'canceled') return '0';
+  const open = new Dec(e.size).minus(e.filled);
+  return open.gt(0) ? requiredMargin({ size: open.toFixed(), mid: m, r }) : '0';
+}
+
+export function marginAllows(ctx: GridContext): boolean {
+  if (!ctx.book) return false;
+  const size = nextEntrySize(ctx);
+  if (!size) return false;
+  const m = midOf(ctx.book.bid, ctx.book.ask);
+  const r = currentRatio(ctx);
+  const reserved = ctx.venue.reservedMargin && new Dec(ctx.venue.reservedMargin).gt(0) ? ctx.venue.reservedMargin : undefined;
+  const used = usedMargin({ positionSize: ctx.venue.size, mid: m, r, reservedMargin: reserved });
+  return marginCapAllows({
+    used,
+    pending: pendingMargin(ctx, m, r),
+    required: requiredMargin({ size: size.size, mid: m, r }),
+    maxMarginUsd: ctx.params.maxMarginUsd,
+  });
+}
+
+/** When the density cooldown ends (first admitted ms), or null when it does not apply / never ends. */
+export function cooldownEndsAt(ctx: GridContext): number | null {
+  if (ctx.lastCycleAt === null) return null;
+  const ms = cooldownMs({ restingCount: restingExitCount(ctx), maxOrders: ctx.params.maxOrders, waitTimeSec: ctx.params.waitTimeSec });
+  if (ms === null) return null;
+  return ctx.lastCycleAt + ms + 1;
+}
+
+export function evaluateGate(ctx: GridContext): RefusalReason[] {
+  const reasons: RefusalReason[] = [];
+  if (!ctx.trading) reasons.push('not_trading');
+  if (!ctx.book) {
+    reasons.push('no_book');
+    return reasons;
+  }
+  if (isPaused(ctx)) reasons.push('paused');
+  const resting = restingExitCount(ctx);
+  if (resting >= ctx.params.maxOrders) reasons.push('max_orders');
+  else if (
+    ctx.lastCycleAt !== null &&
+    !cooldownAllows({
+      restingCount: resting,
+      previousRestingCount: ctx.prevResting,
+      maxOrders: ctx.params.maxOrders,
+      waitTimeSec: ctx.params.waitTimeSec,
+      lastCycleAt: ctx.lastCycleAt,
+      now: ctx.now,
+    })
+  ) {
+    reasons.push('cooldown');
+  }
+  const allowedByStep = gridStepAllows({
+    direction: ctx.params.direction,
+    restingExitPrices: restingExitPrices(ctx),
+    bid: ctx.book.bid,
+    ask: ctx.book.ask,
+    f: tpFraction(ctx),
+    gridStepPct: ctx.params.gridStepPct,
+  });
+  if (!allowedByStep) reasons.push('grid_step');
+  if (!marginAllows(ctx)) reasons.push('margin_cap');
+  return reasons;
+}
+
+/** Reasons that are journaled once per episode (the others are transient or shown in status only). */
+export const EPISODE_REASONS: ReadonlySet<RefusalReason> = new Set<RefusalReason>(['grid_step', 'max_orders', 'margin_cap']);

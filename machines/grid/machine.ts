@@ -1,0 +1,623 @@
+/**
+ * The grid root machine: one bot = one market of one account.
+ *
+ * Parallel regions:
+ *   lifecycle: starting → reconciling → adopting → cleaning → trading (periodic reconcile)
+ *   entry:     ready → placing → waitingForFill → (cancelling) → awaitingExit → ready
+ *              (+ placeBackoff, recovering for "outcome unknown")
+ * Children: `position:grid-n`, one spawned position machine per tracked position.
+ *
+ * Invariants:
+ * - One entry in flight at a time; a new n is taken only on ready → placing, and its intent
+ *   (with the send time) is in context before the placement actor runs (write-ahead is the
+ *   placeOrder implementation's first step).
+ * - Admission (gate) only decides ready → placing. Fills, exits, timeouts never ask it.
+ * - Every fill is routed by decoding its client index (routing.ts); the entry cycle returns to
+ *   ready only after the filled position's exit was accepted (or it closed).
+ * - No new entry before the first reconciliation after (re)start has been applied.
+ * - Pure: effects are named in setup() and provided at runtime.
+ */
+import { assign, enqueueActions, fromCallback, fromPromise, setup, stopChild, type ActorRefFrom } from 'xstate';
+import { isTransient, isVenueError, type ReconcileReport } from '../../adapters/types.ts';
+import { orderName, positionId, role } from '../../src/domain/client-index.ts';
+import { Dec } from '../../src/domain/decimal.ts';
+import { entryPrice as entryPriceOf } from '../../src/domain/grid-math.ts';
+import { positionMachine, sendBackoffMs } from '../position/machine.ts';
+import type { PositionInput } from '../position/types.ts';
+import { applyOrderUpdate, isTerminal, newOrderRecord } from '../shared/orders.ts';
+import type {
+  CancelOrderInput,
+  DeadlineInput,
+  JournalEntry,
+  PlaceOrderInput,
+  PlaceOrderOutput,
+  PositionSummary,
+  QueryOrderInput,
+  QueryOrderOutput,
+} from '../shared/types.ts';
+import { cooldownEndsAt, EPISODE_REASONS, evaluateGate, isPaused, nextEntrySize, restingExitCount } from './gate.ts';
+import { planReport, planTotals } from './reconcile.ts';
+import { routeFill, routeOrderUpdate, spawnInput, type RoutePlan } from './routing.ts';
+import type { EntryRecord, GridContext, GridEvent, GridInput, RefusalReason } from './types.ts';
+
+const notProvided = (name: string) => () => {
+  throw new Error(`${name} is not provided: supply it with machine.provide()`);
+};
+
+export interface ReconcileInput {
+  market: string;
+  since: number;
+}
+
+const childId = (n: number) => `position:${positionId(n)}`;
+
+function initialSummary(input: PositionInput): PositionSummary {
+  return {
+    n: input.n,
+    size: input.size,
+    remaining: input.size,
+    entryPrice: input.entryPrice,
+    exit: input.exit
+      ? { clientIndex: input.exit.clientIndex, price: input.exit.price, type: input.exit.type, status: input.exit.status, size: input.exit.size }
+      : null,
+    state: 'start',
+    realizedPnl: '0',
+    exitAccepted: input.exit !== undefined,
+  };
+}
+
+function journalOf(entry: EntryRecord, type: string, level: JournalEntry['level'], message: string): JournalEntry {
+  return {
+    type,
+    level,
+    message: `${orderName(entry.n, entry.role)} ${message}`,
+    payload: { position: positionId(entry.n), clientIndex: entry.clientIndex, side: entry.side, price: entry.price, size: entry.size },
+  };
+}
+
+/**
+ * A reference to the named `journal` action for use inside `extend()` actions, whose enqueue
+ * is not typed with the base setup's action names (the cast only bridges that typing gap).
+ */
+const journalAction = (params: JournalEntry) => ({ type: 'journal', params }) as never;
+
+const entryFilled = (ctx: GridContext) => ctx.entry !== null && new Dec(ctx.entry.filled).gt(0);
+
+export const gridMachine = setup({
+  types: {
+    context: {} as GridContext,
+    events: {} as GridEvent,
+    input: {} as GridInput,
+  },
+  actors: {
+    placeOrder: fromPromise<PlaceOrderOutput, PlaceOrderInput>(notProvided('placeOrder')),
+    cancelOrder: fromPromise<PlaceOrderOutput, CancelOrderInput>(notProvided('cancelOrder')),
+    queryOrder: fromPromise<QueryOrderOutput, QueryOrderInput>(notProvided('queryOrder')),
+    cancelOrders: fromPromise<PlaceOrderOutput, { market: string; clientIndexes: number[] }>(notProvided('cancelOrders')),
+    reconcile: fromPromise<ReconcileReport, ReconcileInput>(notProvided('reconcile')),
+    deadline: fromCallback<GridEvent, DeadlineInput>(notProvided('deadline')),
+    position: positionMachine,
+  },
+  actions: {
+    journal: (_: unknown, _params: JournalEntry) => {
+      throw new Error('journal is not provided: supply it with machine.provide()');
+    },
+    /** Tells the runtime that the first reconciliation is applied (venue effects may proceed). */
+    reconciled: () => {
+      throw new Error('reconciled is not provided: supply it with machine.provide()');
+    },
+    storeEventTime: assign(({ context, event }) => {
+      const at = (event as { at?: number }).at;
+      return typeof at === 'number' && at > context.now ? { now: at } : {};
+    }),
+    completeCycle: assign(({ context }) => ({ entry: null, lastCycleAt: context.now, sendErrors: 0 })),
+  },
+  guards: {
+    gateOpen: ({ context }) => context.gate.open && context.trading && context.entry === null,
+    entryAccepted: ({ context }) => context.entry !== null && context.entry.status !== 'sending',
+    entryFilledTerminal: ({ context }) => context.entry !== null && isTerminal(context.entry) && entryFilled(context),
+    entryCanceledPostOnly: ({ context }) =>
+      context.entry !== null && context.entry.status === 'canceled' && !entryFilled(context) && context.entry.cancelReason === 'post-only',
+    entryCanceledEmpty: ({ context }) => context.entry !== null && context.entry.status === 'canceled' && !entryFilled(context),
+    exitSettled: ({ context }) => context.entry === null || context.entry.exitAccepted || !context.positions[String(context.entry.n)],
+  },
+}).extend({
+  actions: {
+    applyPlan: enqueueActions(({ context, enqueue }, plan: RoutePlan & { nextN?: number }) => {
+      const patch: Partial<GridContext> = {};
+      if (plan.entry !== undefined) patch.entry = plan.entry;
+      if (plan.foreign !== undefined) patch.foreign = plan.foreign;
+      if (plan.lastFillAt !== undefined) patch.lastFillAt = plan.lastFillAt;
+      if (plan.nextN !== undefined) patch.nextN = Math.max(context.nextN, plan.nextN);
+      if (plan.orphans.length > 0) patch.orphans = [...new Set([...context.orphans, ...plan.orphans])];
+      if (plan.spawns.length > 0) {
+        const positions = { ...context.positions };
+        for (const s of plan.spawns) positions[String(s.n)] = initialSummary(s);
+        patch.positions = positions;
+      }
+      if (Object.keys(patch).length > 0) enqueue.assign(patch);
+      for (const s of plan.spawns) enqueue.spawnChild('position', { id: childId(s.n), input: s, syncSnapshot: true });
+      for (const c of plan.toChildren) enqueue.sendTo(childId(c.n), c.event);
+      for (const j of plan.journal) enqueue(journalAction(j));
+    }),
+    evaluateGate: enqueueActions(({ context, enqueue }) => {
+      const reasons = evaluateGate(context);
+      const open = reasons.length === 0;
+      const resting = restingExitCount(context);
+      const same = open === context.gate.open && reasons.length === context.gate.reasons.length && reasons.every((r, i) => r === context.gate.reasons[i]);
+      const journaled = context.journaled.filter((r) => reasons.includes(r));
+      const fresh = reasons.filter((r) => EPISODE_REASONS.has(r) && !journaled.includes(r));
+      for (const r of fresh) {
+        enqueue(journalAction(refusalEntry(context, r)));
+        journaled.push(r);
+      }
+      const journaledChanged = journaled.length !== context.journaled.length || fresh.length > 0;
+      if (!same || journaledChanged || context.prevResting !== resting) {
+        enqueue.assign({
+          gate: same ? context.gate : { open, reasons },
+          journaled: journaledChanged ? journaled : context.journaled,
+          prevResting: resting,
+        });
+      }
+    }),
+  },
+}).createMachine({
+  id: 'grid',
+  type: 'parallel',
+  context: ({ input }) => ({
+    params: input.params,
+    market: input.market,
+    slot: input.slot,
+    leverage: input.leverage,
+    nextN: input.nextN ?? 1,
+    now: input.now,
+    book: null,
+    venue: { size: '0', avgEntry: '0' },
+    positions: {},
+    foreign: {},
+    entry: null,
+    lastCycleAt: null,
+    prevResting: null,
+    gate: { open: false, reasons: ['not_trading'] },
+    journaled: [],
+    trading: false,
+    entryIdle: true,
+    paused: false,
+    sizeWarned: false,
+    realizedPnl: '0',
+    lastFillAt: input.now,
+    sendErrors: 0,
+    orphans: [],
+    reconciledAt: null,
+    startedAt: input.now,
+  }),
+  on: {
+    'market.bbo': {
+      actions: [
+        enqueueActions(({ context, event, enqueue }) => {
+          const book = { bid: event.bbo.bid, ask: event.bbo.ask };
+          const next = { ...context, book, now: Math.max(context.now, event.at) };
+          const paused = isPaused(next);
+          enqueue.assign({ book, now: next.now, ...(paused !== context.paused ? { paused } : {}) });
+          if (paused !== context.paused) {
+            enqueue({
+              type: 'journal',
+              params: paused
+                ? { type: 'grid.paused', level: 'warning', message: `mid beyond pause price ${context.params.pausePrice}: new entries paused`, payload: { bid: book.bid, ask: book.ask, pausePrice: context.params.pausePrice } }
+                : { type: 'grid.resumed', level: 'info', message: `mid back within pause price ${context.params.pausePrice}: entries resume`, payload: { bid: book.bid, ask: book.ask } },
+            });
+          }
+          if (context.entryIdle) enqueue('evaluateGate');
+        }),
+      ],
+    },
+    'order.updated': {
+      actions: ['storeEventTime', { type: 'applyPlan', params: ({ context, event }) => routeOrderUpdate(context, event.order, event.at) }],
+    },
+    'order.filled': {
+      actions: ['storeEventTime', { type: 'applyPlan', params: ({ context, event }) => routeFill(context, event.fill, event.at) }],
+    },
+    'position.updated': {
+      actions: [
+        assign(({ context, event }) => ({
+          now: Math.max(context.now, event.at),
+          venue: {
+            size: event.position.size,
+            avgEntry: event.position.avgEntryPrice,
+            ...(event.position.reservedMargin !== undefined ? { reservedMargin: event.position.reservedMargin } : {}),
+            ...(event.position.exposure !== undefined ? { exposure: event.position.exposure } : {}),
+          },
+        })),
+        enqueueActions(({ context, enqueue }) => {
+          if (context.entryIdle) enqueue('evaluateGate');
+        }),
+      ],
+    },
+    'position.summary': {
+      actions: [
+        assign(({ context, event }) =>
+          context.positions[String(event.summary.n)] ? { positions: { ...context.positions, [String(event.summary.n)]: event.summary } } : {},
+        ),
+        enqueueActions(({ context, enqueue }) => {
+          if (context.entryIdle) enqueue('evaluateGate');
+        }),
+      ],
+    },
+    'exit.accepted': {
+      actions: assign(({ context, event }) =>
+        context.entry && context.entry.n === event.n && !context.entry.exitAccepted ? { entry: { ...context.entry, exitAccepted: true } } : {},
+      ),
+    },
+    'position.closed': {
+      actions: [
+        stopChild(({ event }) => childId(event.n)),
+        assign(({ context, event }) => {
+          const { [String(event.n)]: _gone, ...positions } = context.positions;
+          return {
+            positions,
+            realizedPnl: new Dec(context.realizedPnl).plus(event.realizedPnl).toFixed(),
+            ...(context.entry && context.entry.n === event.n ? { entry: { ...context.entry, exitAccepted: true } } : {}),
+          };
+        }),
+        enqueueActions(({ context, enqueue }) => {
+          if (context.entryIdle) enqueue('evaluateGate');
+        }),
+      ],
+    },
+  },
+  states: {
+    lifecycle: {
+      initial: 'starting',
+      on: {
+        'bot.restored': {
+          target: '.reconciling',
+          actions: [
+            'storeEventTime',
+            // The current config applies to new entries; tracked positions keep their exits.
+            assign(({ event }) => ({
+              ...(event.params ? { params: event.params } : {}),
+              ...(event.market ? { market: event.market } : {}),
+              ...(event.leverage ? { leverage: event.leverage } : {}),
+            })),
+          ],
+        },
+      },
+      states: {
+        starting: {
+          description: 'Created, not yet told to start: no order is sent.',
+          on: { 'bot.start': { target: 'reconciling', actions: 'storeEventTime' } },
+        },
+        reconciling: {
+          description: 'Asks the venue for open orders, recent fills and the signed position before any new entry.',
+          entry: assign({ trading: false }),
+          invoke: {
+            src: 'reconcile',
+            input: ({ context }) => ({ market: context.market.symbol, since: Math.max(0, context.lastFillAt - 60_000) }),
+            onDone: {
+              target: 'adopting',
+              actions: [
+                assign(({ context, event }) => ({
+                  now: Math.max(context.now, event.output.time),
+                  venue: {
+                    size: event.output.position.size,
+                    avgEntry: event.output.position.avgEntryPrice,
+                    ...(event.output.position.reservedMargin !== undefined ? { reservedMargin: event.output.position.reservedMargin } : {}),
+                    ...(event.output.position.exposure !== undefined ? { exposure: event.output.position.exposure } : {}),
+                  },
+                  ...(event.output.bbo ? { book: { bid: event.output.bbo.bid, ask: event.output.bbo.ask } } : {}),
+                })),
+                { type: 'applyPlan', params: ({ context, event }) => planReport(context, event.output, context.now) },
+              ],
+            },
+            onError: {
+              target: 'reconcileBackoff',
+              actions: {
+                type: 'journal',
+                params: ({ event }) => ({ type: 'venue.reconcile-failed', level: 'warning', message: `reconciliation failed: ${(event.error as Error).message}; retrying` }),
+              },
+            },
+          },
+        },
+        reconcileBackoff: {
+          description: 'The venue could not be asked; waits and asks again.',
+          invoke: { src: 'deadline', input: ({ context }) => ({ name: 'reconcile-backoff', at: context.now + 2_000 }) },
+          on: { tick: { target: 'reconciling', actions: 'storeEventTime' } },
+        },
+        adopting: {
+          description: 'Positions have taken the report in; compares the tracked total with the venue position.',
+          entry: enqueueActions(({ enqueue }) => enqueue.raise({ type: 'reconcile.check' }, { delay: 0 })),
+          on: {
+            'reconcile.check': {
+              target: 'cleaning',
+              actions: enqueueActions(({ context, enqueue }) => {
+                const totals = planTotals(context);
+                for (const j of totals.journal) enqueue({ type: 'journal', params: j });
+                for (const n of totals.retire) enqueue.sendTo(childId(n), { type: 'position.retire', reason: 'venue position smaller than tracked', at: context.now });
+                if (totals.adoptSize) {
+                  const input = spawnInput(context, context.nextN, totals.adoptSize, context.venue.avgEntry);
+                  enqueue({ type: 'applyPlan', params: { toChildren: [], journal: [], unknown: [], orphans: [], spawns: [input], nextN: context.nextN + 1 } });
+                }
+                enqueue({
+                  type: 'journal',
+                  params: {
+                    type: 'venue.reconciled',
+                    level: 'info',
+                    message: `reconciled: venue position ${context.venue.size}, ${Object.keys(context.positions).length} tracked position(s), next ${positionId(context.nextN + (totals.adoptSize ? 1 : 0))}`,
+                    payload: { venuePosition: context.venue.size, tracked: Object.keys(context.positions).length, orphans: context.orphans.length },
+                  },
+                });
+              }),
+            },
+          },
+        },
+        cleaning: {
+          description: 'Cancels orders of this bot that no machine owns (found by reconciliation).',
+          always: [{ guard: ({ context }) => context.orphans.length === 0, target: 'trading' }],
+          invoke: {
+            src: 'cancelOrders',
+            input: ({ context }) => ({ market: context.market.symbol, clientIndexes: context.orphans }),
+            onDone: {
+              target: 'trading',
+              actions: [
+                {
+                  type: 'journal',
+                  params: ({ context }) => ({
+                    type: 'restart.orphans-canceled',
+                    level: 'warning',
+                    message: `cancelled ${context.orphans.length} order(s) of this bot that no position owns`,
+                    payload: { clientIndexes: context.orphans },
+                  }),
+                },
+                assign({ orphans: [] }),
+              ],
+            },
+            onError: { target: 'trading' },
+          },
+        },
+        trading: {
+          description: 'Reconciled: new entries may be admitted by the gate; reconciles again periodically.',
+          entry: [
+            assign(({ context }) => ({
+              trading: true,
+              reconciledAt: context.now,
+              // On a start with exits already resting, the density cooldown runs from now.
+              lastCycleAt: context.lastCycleAt ?? (restingExitCount(context) > 0 ? context.now : null),
+            })),
+            'reconciled',
+            'evaluateGate',
+          ],
+          exit: assign({ trading: false }),
+          invoke: {
+            src: 'deadline',
+            input: ({ context }) => ({ name: 'reconcile-periodic', at: context.now + context.params.reconcileEveryMs }),
+          },
+          on: {
+            tick: [
+              { guard: ({ event }) => event.name === 'reconcile-periodic', target: 'reconciling', actions: 'storeEventTime' },
+            ],
+            'venue.caught-up': {
+              target: 'adopting',
+              actions: [
+                'storeEventTime',
+                assign(({ context, event }) => ({
+                  venue: {
+                    size: event.report.position.size,
+                    avgEntry: event.report.position.avgEntryPrice,
+                    ...(event.report.position.reservedMargin !== undefined ? { reservedMargin: event.report.position.reservedMargin } : {}),
+                    ...(event.report.position.exposure !== undefined ? { exposure: event.report.position.exposure } : {}),
+                  },
+                })),
+                { type: 'applyPlan', params: ({ context, event }) => planReport(context, event.report, context.now) },
+              ],
+            },
+          },
+        },
+      },
+    },
+    entry: {
+      initial: 'ready',
+      states: {
+        ready: {
+          description: 'No entry in flight: places the next post-only entry as soon as the admission gate is open.',
+          entry: [assign({ entryIdle: true }), 'evaluateGate'],
+          exit: assign({ entryIdle: false }),
+          invoke: {
+            src: 'deadline',
+            input: ({ context }) => ({ name: 'cooldown', at: cooldownEndsAt(context) ?? Number.MAX_SAFE_INTEGER }),
+          },
+          always: {
+            guard: 'gateOpen',
+            target: 'placing',
+            actions: enqueueActions(({ context, enqueue }) => {
+              const book = context.book!;
+              const sizing = nextEntrySize(context)!;
+              const n = context.nextN;
+              const price = entryPriceOf({ direction: context.params.direction, bid: book.bid, ask: book.ask, tick: context.market.tick, multiplier: context.params.multiplier });
+              const rec = newOrderRecord({
+                slot: context.slot,
+                n,
+                role: role.entry(),
+                side: context.params.direction,
+                type: 'limit',
+                price,
+                size: sizing.size,
+                reduceOnly: false,
+                postOnly: true,
+                sentAt: context.now,
+              });
+              enqueue.assign({ nextN: n + 1, entry: { ...rec, n, tracked: '0', exitAccepted: false } });
+              if (sizing.raised && !context.sizeWarned) {
+                enqueue.assign({ sizeWarned: true });
+                enqueue({
+                  type: 'journal',
+                  params: {
+                    type: 'entry.size-raised',
+                    level: 'warning',
+                    message: `entry size ${sizing.requested} is below the venue minimum; raised to ${sizing.size}`,
+                    payload: { requested: sizing.requested, size: sizing.size },
+                  },
+                });
+              }
+            }),
+          },
+          on: {
+            tick: { guard: ({ event }) => event.name === 'cooldown', target: 'ready', reenter: true, actions: 'storeEventTime' },
+          },
+        },
+        placing: {
+          description: 'Sends the entry (its index made durable first); the venue may answer or report the order first.',
+          invoke: {
+            src: 'placeOrder',
+            input: ({ context }) => ({ market: context.market.symbol, order: context.entry!, writeAhead: true }),
+            onDone: {
+              target: 'waitingForFill',
+              actions: [
+                assign(({ context, event }) => ({
+                  now: Math.max(context.now, event.output.at),
+                  entry: context.entry && context.entry.status === 'sending' ? { ...context.entry, status: 'open' as const, acceptedAt: event.output.at } : context.entry,
+                  sendErrors: 0,
+                })),
+                { type: 'journal', params: ({ context }) => journalOf(context.entry!, 'entry.placed', 'info', `${context.entry!.side} ${context.entry!.size} at ${context.entry!.price} post-only accepted`) },
+              ],
+            },
+            onError: [
+              {
+                guard: ({ event }) => isVenueError(event.error) && isTransient(event.error.kind),
+                target: 'placeBackoff',
+                actions: assign(({ context }) => ({ sendErrors: context.sendErrors + 1 })),
+              },
+              {
+                guard: ({ event }) => isVenueError(event.error) && event.error.kind === 'rejected',
+                target: 'ready',
+                actions: [
+                  { type: 'journal', params: ({ context, event }) => journalOf(context.entry!, 'entry.rejected', 'warning', `rejected: ${(event.error as Error).message}`) },
+                  'completeCycle',
+                ],
+              },
+              { target: 'recovering' },
+            ],
+          },
+          always: {
+            guard: 'entryAccepted',
+            target: 'waitingForFill',
+            actions: { type: 'journal', params: ({ context }) => journalOf(context.entry!, 'entry.placed', 'info', `${context.entry!.side} ${context.entry!.size} at ${context.entry!.price} post-only accepted`) },
+          },
+        },
+        placeBackoff: {
+          description: 'The send created no order (rate limit, 5xx): waits, then re-sends with the same index.',
+          invoke: { src: 'deadline', input: ({ context }) => ({ name: 'send-backoff', at: context.now + sendBackoffMs(context.sendErrors) }) },
+          on: { tick: { target: 'placing', actions: 'storeEventTime' } },
+        },
+        waitingForFill: {
+          description: 'The entry rests; a fill (also partial) becomes a tracked position; times out after position_timeout from its persisted send time.',
+          invoke: { src: 'deadline', input: ({ context }) => ({ name: 'entry-timeout', at: context.entry!.sentAt + context.params.timeoutMs }) },
+          always: [
+            { guard: 'entryFilledTerminal', target: 'awaitingExit' },
+            {
+              guard: 'entryCanceledPostOnly',
+              target: 'ready',
+              actions: [{ type: 'journal', params: ({ context }) => journalOf(context.entry!, 'entry.canceled-post-only', 'info', 'canceled post-only (would have crossed)') }, 'completeCycle'],
+            },
+            {
+              guard: 'entryCanceledEmpty',
+              target: 'ready',
+              actions: [{ type: 'journal', params: ({ context }) => journalOf(context.entry!, 'entry.canceled', 'info', `canceled (${context.entry!.cancelReason ?? 'unknown'})`) }, 'completeCycle'],
+            },
+          ],
+          on: {
+            tick: {
+              guard: ({ event }) => event.name === 'entry-timeout',
+              target: 'cancelling',
+              actions: [
+                'storeEventTime',
+                assign(({ context }) => ({ entry: { ...context.entry!, cancelRequested: true } })),
+                { type: 'journal', params: ({ context }) => journalOf(context.entry!, 'entry.timeout', 'info', `not filled within ${context.params.timeoutMs / 60_000} min: cancelling`) },
+              ],
+            },
+          },
+        },
+        cancelling: {
+          description: 'Timed out: the cancel is sent and the cycle waits for the venue’s final status (a racing fill is still tracked).',
+          initial: 'sending',
+          states: {
+            sending: {
+              invoke: {
+                src: 'cancelOrder',
+                input: ({ context }) => ({ market: context.market.symbol, clientIndex: context.entry!.clientIndex }),
+                onDone: { target: 'confirming', actions: 'storeEventTime' },
+                onError: [
+                  {
+                    guard: ({ event }) => isVenueError(event.error) && isTransient(event.error.kind),
+                    target: 'backoff',
+                    actions: assign(({ context }) => ({ sendErrors: context.sendErrors + 1 })),
+                  },
+                  { target: '#grid.entry.recovering' },
+                ],
+              },
+            },
+            backoff: {
+              invoke: { src: 'deadline', input: ({ context }) => ({ name: 'cancel-backoff', at: context.now + sendBackoffMs(context.sendErrors) }) },
+              on: { tick: { target: 'sending', actions: 'storeEventTime' } },
+            },
+            confirming: {
+              invoke: { src: 'deadline', input: ({ context }) => ({ name: 'cancel-confirm', at: context.now + 10_000 }) },
+              on: { tick: { guard: ({ event }) => event.name === 'cancel-confirm', target: '#grid.entry.recovering', actions: 'storeEventTime' } },
+            },
+          },
+          always: [
+            { guard: 'entryFilledTerminal', target: 'awaitingExit' },
+            { guard: 'entryCanceledEmpty', target: 'ready', actions: [{ type: 'journal', params: ({ context }) => journalOf(context.entry!, 'entry.canceled', 'info', 'cancel confirmed, nothing filled') }, 'completeCycle'] },
+          ],
+        },
+        recovering: {
+          description: 'The outcome of the last entry request is unknown: asks the venue by client index; never guesses, never uses a new index.',
+          invoke: {
+            src: 'queryOrder',
+            input: ({ context }) => ({ market: context.market.symbol, clientIndex: context.entry!.clientIndex }),
+            onDone: [
+              // The venue never had it: re-send the same order with the same index.
+              {
+                guard: ({ event }) => event.output.order === null,
+                target: 'placing',
+                actions: assign(({ context }) => ({ entry: { ...context.entry!, status: 'sending' as const } })),
+              },
+              {
+                guard: ({ context, event }) => event.output.order!.status === 'open' && context.entry!.cancelRequested === true,
+                target: 'cancelling',
+                actions: { type: 'applyPlan', params: ({ context, event }) => routeOrderUpdate(context, event.output.order!, event.output.at) },
+              },
+              {
+                target: 'waitingForFill',
+                actions: { type: 'applyPlan', params: ({ context, event }) => routeOrderUpdate(context, event.output.order!, event.output.at) },
+              },
+            ],
+            onError: { target: 'recoverBackoff', actions: assign(({ context }) => ({ sendErrors: context.sendErrors + 1 })) },
+          },
+        },
+        recoverBackoff: {
+          description: 'The venue could not be asked: waits, then asks again.',
+          invoke: { src: 'deadline', input: ({ context }) => ({ name: 'recover-backoff', at: context.now + sendBackoffMs(context.sendErrors) }) },
+          on: { tick: { target: 'recovering', actions: 'storeEventTime' } },
+        },
+        awaitingExit: {
+          description: 'The entry is done and filled: waits until its position’s exit is accepted (or the position closed), then completes the cycle.',
+          always: { guard: 'exitSettled', target: 'ready', actions: 'completeCycle' },
+        },
+      },
+    },
+  },
+});
+
+function refusalEntry(ctx: GridContext, reason: RefusalReason): JournalEntry {
+  if (reason === 'margin_cap') {
+    return { type: 'risk.margin-cap-hit', level: 'warning', message: `entry refused: margin cap ${ctx.params.maxMarginUsd} USD would be exceeded`, payload: { reason, maxMarginUsd: ctx.params.maxMarginUsd } };
+  }
+  return {
+    type: 'admission.refused',
+    level: 'info',
+    message: `entry refused: ${reason}`,
+    payload: { reason, book: ctx.book, resting: restingExitCount(ctx) },
+  };
+}
+
+export type GridActor = ActorRefFrom<typeof gridMachine>;

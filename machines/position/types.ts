@@ -1,0 +1,82 @@
+/**
+ * Types of the position child machine: its input, context and events.
+ * Context is JSON only; `size` grows with entry fills, exits only ever reduce `remaining`.
+ */
+import type { VenueFill, VenueOrder } from '../../adapters/types.ts';
+import type { BookTop, Direction, OrderRecord, TickEvent } from '../shared/types.ts';
+
+export interface PositionParams {
+  market: string;
+  slot: number;
+  direction: Direction;
+  tick: string;
+  step: string;
+  multiplier: number;
+  slippagePct: string;
+  boost: boolean;
+  exitLifetimeMs: number;
+  exitRefreshLeadMs: number;
+  retrySpacingMs: number;
+  timeoutMs: number;
+  recoveryMode: 'aggressive' | 'ladder' | 'hedge' | 'none';
+}
+
+export interface PositionInput {
+  n: number;
+  params: PositionParams;
+  size: string;
+  entryPrice: string;
+  tpPrice: string;
+  now: number;
+  book: BookTop | null;
+  venueSize: string;
+  /** An exit already on the venue (adoption after a restart). */
+  exit?: OrderRecord;
+  /** Exit fills of earlier orders already known (adoption). */
+  exitFilledPrior?: string;
+  exitNotionalPrior?: string;
+  failures?: number;
+}
+
+export interface PositionContext {
+  n: number;
+  params: PositionParams;
+  size: string;
+  entryPrice: string;
+  tpPrice: string;
+  exit: OrderRecord | null;
+  /** Σ filled of ended exit orders, and their notional. */
+  exitFilledPrior: string;
+  exitNotionalPrior: string;
+  /** Failed exit attempts: cancelled after reaching the book, or rejected. */
+  failures: number;
+  marketAttempts: number;
+  refreshes: number;
+  /** Consecutive sends that created no order (transient errors), for back-off. */
+  sendErrors: number;
+  lastSendAt: number;
+  now: number;
+  trackedAt: number;
+  book: BookTop | null;
+  /** |venue position| in the grid's direction (0 when flat or opposite). */
+  venueSize: string;
+  exitAccepted: boolean;
+  /** Set when the size grew while an exit rests: the exit must be replaced. */
+  resizePending: boolean;
+  refreshPending: boolean;
+  retireRequested: boolean;
+}
+
+interface Env {
+  at: number;
+  book?: BookTop | null;
+  venueSize?: string;
+}
+
+export type PositionEvent =
+  | ({ type: 'position.order-updated'; order: VenueOrder } & Env)
+  | ({ type: 'position.fill'; fill: VenueFill } & Env)
+  | ({ type: 'position.size'; size: string; entryPrice: string } & Env)
+  | ({ type: 'position.retire'; reason: string } & Env)
+  | ({ type: 'position.market' } & Env)
+  | TickEvent;

@@ -1,0 +1,246 @@
+/**
+ * createBot(): wires the pure grid machine to a venue, a clock, a store and a journal.
+ *
+ * Start-up and crash recovery are one path: load the envelope (refused ones stop the start),
+ * restore or create the root actor, subscribe to the venue, then `bot.start` / `bot.restored`
+ * makes the machine reconcile before any new entry.
+ *
+ * Invariants:
+ * - One coalescing writer per bot key; snapshots caused only by market data are not
+ *   written (the book is re-streamed after a restart); `flush()` (write-ahead) captures the
+ *   live snapshot itself.
+ * - `kill()` drops everything without shutdown code (no final write), as a crash would.
+ * - The journal sink gets every machine journal entry with time and market.
+ */
+import { createActor, type InspectionEvent, type Observer } from 'xstate';
+import type { Venue, VenueStreamEvent } from '../../adapters/types.ts';
+import { gridMachine } from '../../machines/grid/machine.ts';
+import { MACHINE_VERSION, type GridContext } from '../../machines/grid/types.ts';
+import { positionMachine } from '../../machines/position/machine.ts';
+import type { GridParams, JournalEntry, MarketParams } from '../../machines/shared/types.ts';
+import { botKey, makeEnvelope, type BotIdentity } from '../persistence/envelope.ts';
+import { Persister } from '../persistence/persister.ts';
+import { SnapshotStore, type StringKeyValue } from '../persistence/snapshot-store.ts';
+import type { Clock } from './clock.ts';
+import { IdleTracker, makeEffects, ReconcileGate } from './effects.ts';
+import { buildStatus, type BotStatus } from './status.ts';
+
+export interface JournalRecord extends JournalEntry {
+  time: number;
+  market: string;
+}
+
+export interface BotOptions {
+  params: GridParams;
+  market: string;
+  slot: number;
+  targetLeverage: number;
+  venue: Venue;
+  clock: Clock;
+  kv: StringKeyValue;
+  identity: BotIdentity;
+  journal: (rec: JournalRecord) => void;
+  /** Ignore the stored snapshot and adopt what the venue shows. */
+  rebuildFromVenue?: boolean;
+  inspect?: (ev: InspectionEvent) => void;
+  onRequest?: (kind: 'place' | 'cancel' | 'query' | 'reconcile', detail: Record<string, unknown>) => void;
+  /** Persistence write latency observer (ms). */
+  onWrite?: (ms: number) => void;
+}
+
+export function marketParamsOf(info: Awaited<ReturnType<Venue['marketInfo']>>): MarketParams {
+  return {
+    symbol: info.symbol,
+    tick: info.tickSize,
+    step: info.sizeStep,
+    minBase: info.minBaseSize,
+    minQuote: info.minQuoteNotional,
+    maxLeverage: info.maxLeverage,
+    maxLifetimeMs: info.maxOrderLifetimeMs,
+  };
+}
+
+export class Bot {
+  readonly gate = new ReconcileGate();
+  readonly idle = new IdleTracker();
+  readonly store: SnapshotStore;
+  readonly key: string;
+  private actor: ReturnType<typeof createActor<typeof gridMachine>> | undefined;
+  private persister: Persister | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private alive = true;
+  private marketOnly = false;
+  private captureScheduled = false;
+  restored = false;
+  crashed: Error | undefined;
+
+  constructor(private readonly opts: BotOptions) {
+    this.store = new SnapshotStore(opts.kv);
+    this.key = botKey(opts.identity);
+  }
+
+  get running(): boolean {
+    return this.actor !== undefined && this.alive;
+  }
+
+  private record(entry: JournalEntry): void {
+    this.opts.journal({ time: this.opts.clock.now(), market: this.opts.market, ...entry });
+  }
+
+  async start(): Promise<void> {
+    const { venue, clock, market } = this.opts;
+    const info = await venue.marketInfo(market);
+    const marketParams = marketParamsOf(info);
+    const leverage = Math.min(this.opts.targetLeverage, info.maxLeverage);
+    if (leverage !== this.opts.targetLeverage) {
+      this.record({
+        type: 'risk.leverage-clamped',
+        level: 'warning',
+        message: `target_leverage ${this.opts.targetLeverage} exceeds the market maximum; applied ${leverage}`,
+        payload: { requested: this.opts.targetLeverage, applied: leverage },
+      });
+    }
+    const applied = await venue.setLeverage(market, leverage);
+    const expected = { machineVersion: MACHINE_VERSION, bot: this.opts.identity };
+    const envelope = this.opts.rebuildFromVenue ? null : await this.store.load(this.key, expected);
+    if (this.opts.rebuildFromVenue) {
+      this.record({ type: 'restart.rebuild-from-venue', level: 'warning', message: 'ignoring the stored snapshot: rebuilding from the venue', payload: {} });
+    }
+
+    const effects = makeEffects({
+      venue,
+      clock,
+      gate: this.gate,
+      idle: this.idle,
+      flush: () => this.flush(),
+      alive: () => this.alive,
+      onRequest: this.opts.onRequest,
+    });
+    const journal = (_: unknown, params: JournalEntry) => {
+      if (this.alive) this.record(params);
+    };
+    const child = positionMachine.provide({
+      actors: { placeOrder: effects.placeOrder, cancelOrder: effects.cancelOrder, queryOrder: effects.queryOrder, deadline: effects.deadline as never },
+      actions: { journal },
+    });
+    const machine = gridMachine.provide({
+      actors: { ...effects, deadline: effects.deadline as never, position: child } as never,
+      actions: { journal, reconciled: () => this.gate.open() },
+    });
+
+    const common = { clock, ...(this.opts.inspect ? { inspect: this.opts.inspect } : {}) };
+    const actor = envelope
+      ? createActor(machine, { ...common, snapshot: envelope.snapshot } as never)
+      : createActor(machine, { ...common, input: { params: this.opts.params, market: marketParams, slot: this.opts.slot, leverage: applied, now: clock.now() } });
+    this.actor = actor;
+    this.restored = envelope !== null;
+
+    this.persister = new Persister({
+      keyv: this.opts.kv,
+      key: this.key,
+      makeEnvelope: (snapshot) => makeEnvelope({ machineVersion: MACHINE_VERSION, bot: this.opts.identity, savedAt: clock.now(), snapshot }),
+      onError: (err, info) =>
+        this.record({ type: 'store.write-failed', level: info.final ? 'error' : 'warning', message: `snapshot write failed (attempt ${info.attempt}): ${err.message}` }),
+      ...(this.opts.onWrite ? { onWrite: this.opts.onWrite } : {}),
+    });
+    this.persister.setSource(() => actor.getPersistedSnapshot());
+
+    const observer: Observer<unknown> = {
+      next: () => {
+        if (!this.marketOnly) this.markDirty();
+      },
+      error: (err) => {
+        this.crashed = err as Error;
+        this.record({ type: 'bot.crashed', level: 'error', message: `root actor stopped on an error: ${(err as Error).message}` });
+      },
+    };
+    actor.subscribe(observer);
+    actor.start();
+    this.unsubscribe = venue.subscribe(market, (ev) => this.onVenueEvent(ev));
+    if (envelope) {
+      actor.send({ type: 'bot.restored', at: clock.now(), params: this.opts.params, market: marketParams, leverage: applied });
+    } else {
+      actor.send({ type: 'bot.start', at: clock.now() });
+    }
+    // A fresh start persists its (empty) state at once, so the counter exists on disk.
+    this.markDirty();
+  }
+
+  private onVenueEvent(ev: VenueStreamEvent): void {
+    if (!this.alive || !this.actor) return;
+    const at = this.opts.clock.now();
+    if (ev.type === 'market.bbo') {
+      this.marketOnly = true;
+      try {
+        this.actor.send({ ...ev, at });
+      } finally {
+        this.marketOnly = false;
+      }
+      return;
+    }
+    this.actor.send({ ...ev, at } as never);
+  }
+
+  private markDirty(): void {
+    if (this.captureScheduled || !this.alive) return;
+    this.captureScheduled = true;
+    queueMicrotask(() => {
+      this.captureScheduled = false;
+      if (!this.alive || !this.actor || !this.persister) return;
+      this.persister.schedule(this.actor.getPersistedSnapshot());
+    });
+  }
+
+  /** Resolves when the live state is durable. */
+  async flush(): Promise<void> {
+    if (!this.persister) return;
+    await this.idle.track(this.persister.flush());
+  }
+
+  context(): GridContext {
+    if (!this.actor) throw new Error('bot not started');
+    return this.actor.getSnapshot().context;
+  }
+
+  snapshot() {
+    if (!this.actor) throw new Error('bot not started');
+    return this.actor.getSnapshot();
+  }
+
+  status(): BotStatus {
+    if (!this.actor) throw new Error('bot not started');
+    return buildStatus(this.actor.getSnapshot());
+  }
+
+  /** Sends an event to the root (operator commands, tests). */
+  send(ev: Parameters<NonNullable<typeof this.actor>['send']>[0]): void {
+    this.actor?.send(ev);
+  }
+
+  /** Graceful stop: stop taking events, write the final state, release the venue stream. */
+  async stop(): Promise<void> {
+    if (!this.actor || !this.alive) return;
+    this.unsubscribe?.();
+    await this.flush();
+    this.alive = false;
+    this.actor.stop();
+    await this.persister?.close();
+  }
+
+  /** A crash: no shutdown code, nothing more is written or sent. */
+  kill(): void {
+    this.alive = false;
+    this.unsubscribe?.();
+    this.actor?.stop();
+  }
+
+  persisterStats() {
+    return this.persister?.stats();
+  }
+}
+
+export async function createBot(opts: BotOptions): Promise<Bot> {
+  const bot = new Bot(opts);
+  await bot.start();
+  return bot;
+}

@@ -1,0 +1,178 @@
+/**
+ * The machines' effects, implemented over the Venue port, the clock and the persister:
+ * the actor logic that `createBot()` provides to the pure machines with `.provide()`.
+ *
+ * Invariants:
+ * - No machine effect reaches the venue before the first reconciliation after a (re)start has
+ *   been applied (`ReconcileGate`); the reconcile query itself is not gated.
+ * - An entry (a new position number) is sent only after the persister's flush resolved:
+ *   the index is durable before the venue can know it (write-ahead).
+ * - An effect whose state was left before it ran (aborted) sends nothing.
+ * - Every in-flight effect is counted in `IdleTracker`, so a simulated clock only jumps ahead
+ *   when nothing is pending.
+ */
+import { fromCallback, fromPromise } from 'xstate';
+import { queryReconcileReport, VenueError, type PlaceOrderRequest, type ReconcileReport, type Venue } from '../../adapters/types.ts';
+import type { ReconcileInput } from '../../machines/grid/machine.ts';
+import type {
+  CancelOrderInput,
+  DeadlineInput,
+  OrderRecord,
+  PlaceOrderInput,
+  PlaceOrderOutput,
+  QueryOrderInput,
+  QueryOrderOutput,
+} from '../../machines/shared/types.ts';
+import type { Clock } from './clock.ts';
+
+/** Opens once the first reconciliation has been applied. */
+export class ReconcileGate {
+  private resolveFn!: () => void;
+  readonly opened: Promise<void>;
+  isOpen = false;
+  constructor() {
+    this.opened = new Promise<void>((r) => (this.resolveFn = r));
+  }
+  open(): void {
+    if (this.isOpen) return;
+    this.isOpen = true;
+    this.resolveFn();
+  }
+}
+
+/** Counts in-flight effects; `whenIdle` resolves when none is pending. */
+export class IdleTracker {
+  private pending = 0;
+  private waiters: Array<() => void> = [];
+  get busy(): boolean {
+    return this.pending > 0;
+  }
+  async track<T>(p: Promise<T>): Promise<T> {
+    this.pending++;
+    try {
+      return await p;
+    } finally {
+      this.pending--;
+      if (this.pending === 0) {
+        const w = this.waiters;
+        this.waiters = [];
+        for (const f of w) f();
+      }
+    }
+  }
+  whenIdle(): Promise<void> {
+    if (this.pending === 0) return Promise.resolve();
+    return new Promise((r) => this.waiters.push(r));
+  }
+}
+
+export interface EffectDeps {
+  venue: Venue;
+  clock: Clock;
+  gate: ReconcileGate;
+  idle: IdleTracker;
+  /** Resolves when everything up to now is durable (write-ahead). */
+  flush: () => Promise<void>;
+  /** False once the bot was killed: nothing more may reach the venue. */
+  alive: () => boolean;
+  /** Called for every request the bot sends (metrics, logs). */
+  onRequest?: (kind: 'place' | 'cancel' | 'query' | 'reconcile', detail: Record<string, unknown>) => void;
+}
+
+export function toPlaceRequest(market: string, o: OrderRecord): PlaceOrderRequest {
+  return {
+    market,
+    clientIndex: o.clientIndex,
+    side: o.side,
+    type: o.type,
+    price: o.price,
+    size: o.size,
+    timeInForce: o.type === 'market' ? 'ioc' : o.postOnly ? 'post-only' : 'gtc',
+    reduceOnly: o.reduceOnly,
+    ...(o.expiresAt !== undefined ? { expiresAt: o.expiresAt } : {}),
+  };
+}
+
+const killed = () => new VenueError('outcome-unknown', 'the bot was stopped before this request was sent');
+const aborted = () => new VenueError('outcome-unknown', 'request abandoned: its state was left before it was sent');
+
+export function makeEffects(deps: EffectDeps) {
+  const { venue, clock, gate, idle } = deps;
+
+  const placeOrder = fromPromise<PlaceOrderOutput, PlaceOrderInput>(({ input, signal }) =>
+    idle.track(
+      (async () => {
+        await gate.opened;
+        if (signal.aborted) throw aborted();
+        if (input.writeAhead) await deps.flush();
+        if (signal.aborted) throw aborted();
+        if (!deps.alive()) throw killed();
+        deps.onRequest?.('place', { clientIndex: input.order.clientIndex });
+        await venue.placeOrder(toPlaceRequest(input.market, input.order));
+        return { at: clock.now() };
+      })(),
+    ),
+  );
+
+  const cancelOrder = fromPromise<PlaceOrderOutput, CancelOrderInput>(({ input, signal }) =>
+    idle.track(
+      (async () => {
+        await gate.opened;
+        if (signal.aborted) throw aborted();
+        if (!deps.alive()) throw killed();
+        deps.onRequest?.('cancel', { clientIndex: input.clientIndex });
+        await venue.cancelOrder(input.market, input.clientIndex);
+        return { at: clock.now() };
+      })(),
+    ),
+  );
+
+  const queryOrder = fromPromise<QueryOrderOutput, QueryOrderInput>(({ input }) =>
+    idle.track(
+      (async () => {
+        await gate.opened;
+        if (!deps.alive()) throw killed();
+        deps.onRequest?.('query', { clientIndex: input.clientIndex });
+        const order = await venue.getOrder(input.market, input.clientIndex);
+        return { order, fills: [], at: clock.now() };
+      })(),
+    ),
+  );
+
+  const cancelOrders = fromPromise<PlaceOrderOutput, { market: string; clientIndexes: number[] }>(({ input }) =>
+    idle.track(
+      (async () => {
+        for (const idx of input.clientIndexes) {
+          if (!deps.alive()) throw killed();
+          deps.onRequest?.('cancel', { clientIndex: idx });
+          try {
+            await venue.cancelOrder(input.market, idx);
+          } catch (err) {
+            // An orphan that already ended is what we wanted; anything else is retried by the
+            // next periodic reconciliation, which finds the order again.
+            if (!(err instanceof VenueError && err.kind === 'not-active')) throw err;
+          }
+        }
+        return { at: clock.now() };
+      })(),
+    ),
+  );
+
+  const reconcile = fromPromise<ReconcileReport, ReconcileInput>(({ input }) =>
+    idle.track(
+      (async () => {
+        if (!deps.alive()) throw killed();
+        deps.onRequest?.('reconcile', { since: input.since });
+        return queryReconcileReport(venue, input.market, input.since, clock.now());
+      })(),
+    ),
+  );
+
+  const deadline = fromCallback<{ type: 'tick'; name: string; at: number }, DeadlineInput>(({ input, sendBack }) => {
+    if (!Number.isFinite(input.at) || input.at >= Number.MAX_SAFE_INTEGER) return () => {};
+    const id = clock.setTimeout(() => sendBack({ type: 'tick', name: input.name, at: clock.now() }), Math.max(0, input.at - clock.now()));
+    return () => clock.clearTimeout(id);
+  });
+
+  return { placeOrder, cancelOrder, queryOrder, cancelOrders, reconcile, deadline };
+}
