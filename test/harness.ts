@@ -6,6 +6,7 @@
  */
 import Keyv from 'keyv';
 import { SimVenue, simMarket, type SimMarketOverrides } from '../adapters/sim/index.ts';
+import type { Venue } from '../adapters/types.ts';
 import type { GridParams } from '../machines/shared/types.ts';
 import { decodeClientIndex, type Role } from '../src/domain/client-index.ts';
 import { Bot, type JournalRecord } from '../src/runtime/bot.ts';
@@ -48,6 +49,8 @@ export interface HarnessOptions {
   clock?: SimClock;
   venue?: SimVenue;
   market?: SimMarketOverrides;
+  /** Wraps the venue the bot talks to (tests that alter answers). */
+  wrapVenue?: (v: Venue) => Venue;
   /** Do not start the bot (tests that prepare the venue or store first). */
   noStart?: boolean;
   rebuildFromVenue?: boolean;
@@ -78,7 +81,7 @@ export class Harness {
       market: this.market,
       slot: o.slot ?? 1,
       targetLeverage: o.leverage ?? 20,
-      venue: this.venue,
+      venue: o.wrapVenue ? o.wrapVenue(this.venue) : this.venue,
       clock: this.clock,
       kv: this.kv,
       identity: { venue: 'sim', account: 'paper', market: this.market, slot: o.slot ?? 1, variant: 'dynamic-grid' },
@@ -101,19 +104,26 @@ export class Harness {
     return this.start(over);
   }
 
-  /** Runs everything pending at the current simulated time. */
+  /**
+   * Runs everything pending at the current simulated time. An effect still pending after a
+   * short real-time wait is taken to be waiting on the simulated clock (a held or delayed
+   * venue answer), so settling does not wait for it.
+   */
   async settle(): Promise<void> {
     for (let i = 0; i < 10_000; i++) {
       await this.control.drain();
       await new Promise((r) => setImmediate(r));
-      await this.bot?.idle.whenIdle();
-      await new Promise((r) => setImmediate(r));
+      if (this.bot?.idle.busy) {
+        await Promise.race([this.bot.idle.whenIdle(), new Promise((r) => setTimeout(r, 20))]);
+        await this.control.drain();
+        await new Promise((r) => setImmediate(r));
+      }
       const due = this.clock.nextDue();
       if (due !== undefined && due <= this.clock.now()) {
         this.clock.step();
         continue;
       }
-      if (!this.bot?.idle.busy) return;
+      return;
     }
     throw new Error('settle(): the system did not become idle');
   }

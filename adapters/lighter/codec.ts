@@ -111,7 +111,7 @@ export function leverageToInitialMarginFraction(leverage: number): number {
   return Math.floor(MARGIN_FRACTION_TICK / leverage);
 }
 
-/** `InitialMarginFraction` → the nearest whole leverage (3333 → 3, 200 → 50). */
+/** `InitialMarginFraction` → the nearest whole leverage (3333 → 3, 200 → 50; exact inverse of the above for leverage ≤ 50, Lighter's maximum). */
 export function initialMarginFractionToLeverage(fraction: number): number {
   if (!Number.isInteger(fraction) || fraction < 1 || fraction > MARGIN_FRACTION_TICK) {
     throw new CodecError(`initial margin fraction must be an integer in [1, ${MARGIN_FRACTION_TICK}], got ${String(fraction)}`);

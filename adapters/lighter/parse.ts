@@ -92,8 +92,8 @@ export function parseRestEnvelope(httpStatus: number, text: string): RestEnvelop
     body = parseJsonLossless(text);
   } catch {
     // A non-JSON answer (e.g. a Cloudflare HTML page) is a transport failure, not a venue reply.
-    const rule = httpStatus >= 200 && httpStatus < 300 ? 502 : httpStatus;
-    return { ok: false, error: mapLighterError(undefined, `non-JSON body: ${text.slice(0, 80)}`, rule >= 500 || rule === 403 ? rule : 502) };
+    const status = httpStatus >= 500 || httpStatus === 403 ? httpStatus : 502;
+    return { ok: false, error: mapLighterError(undefined, `non-JSON body (HTTP ${httpStatus}): ${text.slice(0, 80)}`, status) };
   }
   const err = errorBodySchema.safeParse(body);
   const code = err.success ? err.data.code : undefined;

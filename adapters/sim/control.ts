@@ -88,6 +88,21 @@ export interface SimControl {
   duplicateNextFillReport(): void;
   /** Stream events matching the predicate are lost (until the returned remover is called). */
   dropStreamEvents(predicate: (event: VenueStreamEvent, market: string) => boolean): () => void;
+  /**
+   * The stream connection drops: subscribers get `venue.down`; until `reconnect`, stream
+   * events are lost and every port call fails 'unavailable' (not processed).
+   */
+  disconnect(reason?: string): void;
+  /**
+   * The connection is back: subscribers get `venue.up`, then per subscribed market one
+   * `venue.caught-up` report (open orders, orders ended and fills since `since`, position, BBO).
+   */
+  reconnect(since: number): void;
+  /**
+   * Stream events matching the predicate are delivered `ms` later on the clock (in their
+   * order), e.g. a fill report that arrives after the cancel response (ENT-05).
+   */
+  delayStreamEvents(predicate: (event: VenueStreamEvent, market: string) => boolean, ms: number): () => void;
   /** Removes every queued fault, drop rule, duplicate request and the arrival hook. */
   clearFaults(): void;
 

@@ -15,7 +15,7 @@
  */
 import type { CancelReason, MarketInfo, OrderStatus, OrderType, Side, TimeInForce, VenueFill } from '../types.ts';
 import { D, makeScale, type Dec, type Scale } from './units.ts';
-import { PositionBook } from './position.ts';
+import { PositionBook, type PositionJSON } from './position.ts';
 import type { SimMarketConfig } from './markets.ts';
 
 export interface EngineOrder {
@@ -41,6 +41,21 @@ export interface EngineOrder {
   foreign: boolean;
   /** Live expiry timer id (not persisted). */
   timer?: number;
+}
+
+/** Persisted state of one market (orders are persisted by the engine). */
+export interface MarketJSON {
+  config: SimMarketConfig;
+  bgBid: number;
+  bgAsk: number;
+  depth: number;
+  levels: number;
+  consumedBid: Array<[number, number]>;
+  consumedAsk: Array<[number, number]>;
+  leverage: number;
+  marginOverride: { reserved: string; exposure: string } | null;
+  position: PositionJSON;
+  fills: VenueFill[];
 }
 
 export interface TopOfBook {
@@ -158,6 +173,34 @@ export class MarketState {
     const list = o.side === 'buy' ? this.buys : this.sells;
     const i = list.indexOf(o);
     if (i >= 0) list.splice(i, 1);
+  }
+
+  toJSON(config: SimMarketConfig): MarketJSON {
+    return {
+      config: structuredClone(config),
+      bgBid: this.bgBid,
+      bgAsk: this.bgAsk,
+      depth: this.depth,
+      levels: this.levels,
+      consumedBid: [...this.consumedBid],
+      consumedAsk: [...this.consumedAsk],
+      leverage: this.leverage,
+      marginOverride: this.marginOverride ? { ...this.marginOverride } : null,
+      position: this.position.toJSON(),
+      fills: this.fills.map((f) => ({ ...f })),
+    };
+  }
+
+  /** Loads book, position, leverage and fills from `toJSON()` output (orders excluded). */
+  load(j: MarketJSON): void {
+    this.levels = j.levels;
+    this.setBackground(j.bgBid, j.bgAsk, j.depth);
+    for (const [p, q] of j.consumedBid) this.consumedBid.set(p, q);
+    for (const [p, q] of j.consumedAsk) this.consumedAsk.set(p, q);
+    this.leverage = j.leverage;
+    this.marginOverride = j.marginOverride ? { ...j.marginOverride } : null;
+    this.position = PositionBook.fromJSON(j.position);
+    this.fills.push(...j.fills.map((f) => ({ ...f })));
   }
 
   /** Combined top of book (background + account orders). */

@@ -36,10 +36,9 @@ import {
   type VenuePosition,
   type VenueStreamEvent,
 } from '../types.ts';
-import { MarketState, type EngineOrder } from './market-state.ts';
+import { MarketState, type EngineOrder, type MarketJSON } from './market-state.ts';
 import type { SimMarketConfig } from './markets.ts';
-import { money, priceLike, type Dec } from './units.ts';
-import { PositionBook, type PositionJSON } from './position.ts';
+import { bboView, feeString, orderView, positionView } from './views.ts';
 
 export const MAX_CLIENT_INDEX = 2 ** 48 - 1;
 /** Client index of fills of trades made by hand on the account (no order of ours). */
@@ -65,19 +64,7 @@ export interface EngineState {
   seq: number;
   tradeSeq: number;
   foreignSeq: number;
-  markets: Array<{
-    config: SimMarketConfig;
-    bgBid: number;
-    bgAsk: number;
-    depth: number;
-    levels: number;
-    consumedBid: Array<[number, number]>;
-    consumedAsk: Array<[number, number]>;
-    leverage: number;
-    marginOverride: { reserved: string; exposure: string } | null;
-    position: PositionJSON;
-    fills: VenueFill[];
-  }>;
+  markets: MarketJSON[];
   orders: OrderJSON[];
 }
 
@@ -127,22 +114,22 @@ export class MatchingEngine {
   getOrder(market: string, clientIndex: number): VenueOrder | null {
     const ms = this.book(market);
     const o = this.byIndex.get(clientIndex);
-    return o && o.market === ms.symbol ? this.view(ms, o) : null;
+    return o && o.market === ms.symbol ? orderView(ms, o) : null;
   }
 
   openOrders(market: string): VenueOrder[] {
     const ms = this.book(market);
-    return ms.orders.filter((o) => o.status === 'open').map((o) => this.view(ms, o));
+    return ms.orders.filter((o) => o.status === 'open').map((o) => orderView(ms, o));
   }
 
   allOrders(market: string): VenueOrder[] {
     const ms = this.book(market);
-    return ms.orders.map((o) => this.view(ms, o));
+    return ms.orders.map((o) => orderView(ms, o));
   }
 
   inactiveOrders(market: string, since: number): VenueOrder[] {
     const ms = this.book(market);
-    return ms.orders.filter((o) => o.status !== 'open' && o.updatedAt >= since).map((o) => this.view(ms, o));
+    return ms.orders.filter((o) => o.status !== 'open' && o.updatedAt >= since).map((o) => orderView(ms, o));
   }
 
   fills(market: string, since: number): VenueFill[] {
@@ -150,12 +137,12 @@ export class MatchingEngine {
   }
 
   position(market: string): VenuePosition {
-    return this.positionView(this.book(market));
+    return positionView(this.book(market));
   }
 
   bbo(market: string): Bbo {
     const ms = this.book(market);
-    return this.bboView(ms, ms.top());
+    return bboView(ms, ms.top(), this.clock.now());
   }
 
   // ---------------------------------------------------------------- account actions
@@ -181,7 +168,7 @@ export class MatchingEngine {
     }
     this.emitOrder(ms, o);
     this.endStep(ms);
-    return this.view(ms, o);
+    return orderView(ms, o);
   }
 
   cancel(market: string, clientIndex: number, reason: CancelReason = 'by-user'): VenueOrder {
@@ -194,7 +181,7 @@ export class MatchingEngine {
     this.end(ms, o, reason);
     this.emitOrder(ms, o);
     this.endStep(ms);
-    return this.view(ms, o);
+    return orderView(ms, o);
   }
 
   setLeverage(market: string, leverage: number): number {
@@ -443,7 +430,7 @@ export class MatchingEngine {
       side,
       price: ms.price.format(price),
       size: ms.size.format(units),
-      fee: exactMoney(fee),
+      fee: feeString(fee),
       liquidity,
       time: this.clock.now(),
     };
@@ -476,75 +463,19 @@ export class MatchingEngine {
   }
 
   private emitOrder(ms: MarketState, o: EngineOrder): void {
-    this.sink.event(ms.symbol, { type: 'order.updated', order: this.view(ms, o) });
+    this.sink.event(ms.symbol, { type: 'order.updated', order: orderView(ms, o) });
   }
 
   private endStep(ms: MarketState): void {
     if (ms.dirtyPos) {
       ms.dirtyPos = false;
-      this.sink.event(ms.symbol, { type: 'position.updated', position: this.positionView(ms) });
+      this.sink.event(ms.symbol, { type: 'position.updated', position: positionView(ms) });
     }
     const t = ms.top();
     const l = ms.lastTop;
     if (l && l.bid === t.bid && l.ask === t.ask && l.bidSize === t.bidSize && l.askSize === t.askSize) return;
     ms.lastTop = t;
-    if (this.sink.watching(ms.symbol)) this.sink.event(ms.symbol, { type: 'market.bbo', bbo: this.bboView(ms, t) });
-  }
-
-  private view(ms: MarketState, o: EngineOrder): VenueOrder {
-    const v: VenueOrder = {
-      market: o.market,
-      clientIndex: o.clientIndex,
-      side: o.side,
-      type: o.type,
-      price: ms.price.format(o.price),
-      size: ms.size.format(o.size),
-      filledSize: ms.size.format(o.filled),
-      status: o.status,
-      reduceOnly: o.reduceOnly,
-      timeInForce: o.tif,
-      createdAt: o.createdAt,
-      updatedAt: o.updatedAt,
-    };
-    if (o.cancelReason !== undefined) v.cancelReason = o.cancelReason;
-    if (o.expiresAt !== undefined) v.expiresAt = o.expiresAt;
-    return v;
-  }
-
-  private bboView(ms: MarketState, t: { bid: number; ask: number; bidSize: number; askSize: number }): Bbo {
-    return {
-      market: ms.symbol,
-      bid: ms.price.format(t.bid),
-      ask: ms.price.format(t.ask),
-      bidSize: ms.size.format(t.bidSize),
-      askSize: ms.size.format(t.askSize),
-      time: this.clock.now(),
-    };
-  }
-
-  private positionView(ms: MarketState): VenuePosition {
-    const p = ms.position;
-    const abs = ms.size.dec(Math.abs(p.size));
-    const avg = p.avgEntry(abs);
-    let reserved: string;
-    let exposure: string;
-    if (ms.marginOverride) {
-      reserved = ms.marginOverride.reserved;
-      exposure = ms.marginOverride.exposure;
-    } else {
-      const exp: Dec = abs.times(ms.price.dec(ms.bgBid + ms.bgAsk)).div(2);
-      exposure = money(exp);
-      reserved = money(exp.div(ms.leverage));
-    }
-    return {
-      market: ms.symbol,
-      size: ms.size.format(p.size),
-      avgEntryPrice: avg === null ? '0' : priceLike(avg, ms.price.decimals),
-      realizedPnl: money(p.realized),
-      reservedMargin: reserved,
-      exposure,
-      leverage: ms.leverage,
-    };
+    if (this.sink.watching(ms.symbol)) this.sink.event(ms.symbol, { type: 'market.bbo', bbo: bboView(ms, t, this.clock.now()) });
   }
 
   // ---------------------------------------------------------------- persistence
@@ -553,19 +484,7 @@ export class MatchingEngine {
     const markets: EngineState['markets'] = [];
     const orders: OrderJSON[] = [];
     for (const [sym, ms] of this.books) {
-      markets.push({
-        config: structuredClone(this.configs.get(sym)!),
-        bgBid: ms.bgBid,
-        bgAsk: ms.bgAsk,
-        depth: ms.depth,
-        levels: ms.levels,
-        consumedBid: [...ms.consumedBid],
-        consumedAsk: [...ms.consumedAsk],
-        leverage: ms.leverage,
-        marginOverride: ms.marginOverride ? { ...ms.marginOverride } : null,
-        position: ms.position.toJSON(),
-        fills: ms.fills.map((f) => ({ ...f })),
-      });
+      markets.push(ms.toJSON(this.configs.get(sym)!));
       for (const o of ms.orders) {
         const { timer: _t, ...rest } = o;
         orders.push({ ...rest });
@@ -583,15 +502,7 @@ export class MatchingEngine {
     e.tradeSeq = state.tradeSeq;
     e.foreignSeq = state.foreignSeq;
     for (const m of state.markets) {
-      const ms = e.book(m.config.info.symbol);
-      ms.levels = m.levels;
-      ms.setBackground(m.bgBid, m.bgAsk, m.depth);
-      for (const [p, q] of m.consumedBid) ms.consumedBid.set(p, q);
-      for (const [p, q] of m.consumedAsk) ms.consumedAsk.set(p, q);
-      ms.leverage = m.leverage;
-      ms.marginOverride = m.marginOverride ? { ...m.marginOverride } : null;
-      ms.position = PositionBook.fromJSON(m.position);
-      ms.fills.push(...m.fills.map((f) => ({ ...f })));
+      e.book(m.config.info.symbol).load(m);
     }
     for (const j of state.orders) {
       const ms = e.book(j.market);
@@ -606,9 +517,5 @@ export class MatchingEngine {
     for (const ms of e.books.values()) ms.lastTop = ms.top();
     return e;
   }
-}
-
-function exactMoney(d: Dec): string {
-  return d.isZero() ? '0' : d.toFixed(Math.max(2, d.decimalPlaces()));
 }
 

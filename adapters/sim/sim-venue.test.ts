@@ -274,3 +274,45 @@ describe('SimVenue persistence', () => {
     expect(() => SimVenue.restore({ version: 2 } as never, new SimClock())).toThrow(/version 2/);
   });
 });
+
+describe('SimVenue connection faults', () => {
+  it('disconnect loses events and fails calls; reconnect emits venue.up and a caught-up report', async () => {
+    const { venue, c, events } = setup();
+    await venue.placeOrder(entry(1));
+    await flush();
+    events.length = 0;
+    c.disconnect('ws closed');
+    c.counterpartyTrade('TEST', 'sell', '1.000'); // the fill happens while we are deaf
+    await c.drain();
+    expect(events.map((e) => e.type)).toEqual(['venue.down']);
+    expect((await rejection(venue.getOrder('TEST', 1))).kind).toBe('unavailable');
+    c.reconnect(0);
+    await c.drain();
+    expect(events.map((e) => e.type)).toEqual(['venue.down', 'venue.up', 'venue.caught-up']);
+    const last = events[2];
+    if (last.type !== 'venue.caught-up') throw new Error('expected a report');
+    expect(last.report.orders).toMatchObject([{ clientIndex: 1, status: 'filled' }]);
+    expect(last.report.fills).toHaveLength(1);
+    expect(last.report.position.size).toBe('1.000');
+    expect((await venue.getOrder('TEST', 1))?.status).toBe('filled');
+  });
+});
+
+describe('SimVenue delayed stream events', () => {
+  it('a fill report can arrive after the cancel response (ENT-05 second branch)', async () => {
+    const { venue, c, clock, events } = setup();
+    await venue.placeOrder(entry(1));
+    await flush();
+    events.length = 0;
+    c.delayStreamEvents((e) => e.type === 'order.filled' || (e.type === 'order.updated' && e.order.status === 'filled'), 2000);
+    c.holdCancelConfirmation(500);
+    const cancel = rejection(venue.cancelOrder('TEST', 1));
+    c.counterpartyTrade('TEST', 'sell', '1.000');
+    clock.advanceTo(500);
+    expect((await cancel).kind).toBe('not-active');
+    expect(events.some((e) => e.type === 'order.filled')).toBe(false);
+    clock.advanceTo(2000);
+    await c.drain();
+    expect(events.filter((e) => e.type === 'order.filled' || e.type === 'order.updated').map((e) => e.type)).toEqual(['order.filled', 'order.updated']);
+  });
+});

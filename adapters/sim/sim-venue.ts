@@ -23,6 +23,7 @@ import {
   type Bbo,
   type MarketInfo,
   type PlaceOrderRequest,
+  type ReconcileReport,
   type Unsubscribe,
   type Venue,
   type VenueFill,
@@ -72,12 +73,14 @@ export class SimVenue implements Venue, EngineSink {
   private drainWaiters: Array<() => void> = [];
   private readonly faults = new FaultPlan();
   private readonly dropRules = new Set<(e: VenueStreamEvent, market: string) => boolean>();
+  private readonly delayRules = new Map<(e: VenueStreamEvent, market: string) => boolean, number>();
   private dupNext = false;
   private dupFill: QueuedEvent | null = null;
   private arrivalHook: OrderArrivalHook | null = null;
   private readonly log: SentRequest[] = [];
   private readonly drivers: PriceDriver[] = [];
   private closed = false;
+  private down = false;
   private readonly onListenerError: (err: unknown, event: VenueStreamEvent) => void;
 
   constructor(opts: SimVenueOptions, restored?: EngineState) {
@@ -221,6 +224,7 @@ export class SimVenue implements Venue, EngineSink {
     if (typeof request.clientIndex === 'number') entry.clientIndex = request.clientIndex;
     this.log.push(entry);
     if (this.closed) return Promise.reject(new VenueError('unavailable', `sim venue is closed (${method}); call connect() first`));
+    if (this.down) return Promise.reject(new VenueError('unavailable', `sim venue is disconnected (${method})`));
     const fail = this.faults.take(method, 'fail');
     if (fail) {
       entry.fault = 'failed';
@@ -250,8 +254,17 @@ export class SimVenue implements Venue, EngineSink {
     });
   }
 
-  private push(q: QueuedEvent): void {
+  private push(q: QueuedEvent, delayed = false): void {
+    if (this.down && !q.event.type.startsWith('venue.')) return;
     for (const rule of this.dropRules) if (rule(q.event, q.market)) return;
+    if (!delayed) {
+      for (const [rule, ms] of this.delayRules) {
+        if (rule(q.event, q.market)) {
+          this.clock.setTimeout(() => this.push(q, true), ms);
+          return;
+        }
+      }
+    }
     if (!q.target && !this.watching(q.market)) return;
     if (this.dupNext && q.event.type === 'order.filled') {
       this.dupNext = false;
@@ -330,9 +343,37 @@ export class SimVenue implements Venue, EngineSink {
           this.dropRules.delete(predicate);
         };
       },
+      disconnect: (reason = 'simulated disconnect') => {
+        for (const market of this.listeners.keys()) this.push({ market, event: { type: 'venue.down', reason, time: this.clock.now() } });
+        this.down = true;
+      },
+      reconnect: (since) => {
+        this.down = false;
+        const now = this.clock.now();
+        for (const market of this.listeners.keys()) {
+          this.push({ market, event: { type: 'venue.up', time: now } });
+          const report: ReconcileReport = {
+            market,
+            time: now,
+            orders: [...e.openOrders(market), ...e.inactiveOrders(market, since)],
+            fills: e.fills(market, since),
+            position: e.position(market),
+            bbo: e.bbo(market),
+          };
+          this.push({ market, event: { type: 'venue.caught-up', report } });
+        }
+      },
+      delayStreamEvents: (predicate, ms) => {
+        if (!(ms >= 0)) throw new Error(`delayStreamEvents ms ${ms} must be ≥ 0`);
+        this.delayRules.set(predicate, ms);
+        return () => {
+          this.delayRules.delete(predicate);
+        };
+      },
       clearFaults: () => {
         this.faults.clear();
         this.dropRules.clear();
+        this.delayRules.clear();
         this.dupNext = false;
         this.dupFill = null;
         this.arrivalHook = null;

@@ -423,7 +423,10 @@ export const gridMachine = setup({
           exit: assign({ entryIdle: false }),
           invoke: {
             src: 'deadline',
-            input: ({ context }) => ({ name: 'cooldown', at: cooldownEndsAt(context) ?? Number.MAX_SAFE_INTEGER }),
+            input: ({ context }) => {
+              const end = cooldownEndsAt(context);
+              return { name: 'cooldown', at: end !== null && end > context.now ? end : Number.MAX_SAFE_INTEGER };
+            },
           },
           always: {
             guard: 'gateOpen',

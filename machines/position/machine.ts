@@ -160,6 +160,20 @@ function envOf(ctx: PositionContext, e: { at?: number; book?: unknown; venueSize
 
 const exitLabel = (ctx: PositionContext) => (ctx.exit ? orderName(ctx.n, ctx.exit.role) : `${positionId(ctx.n)}:none`);
 
+/** Reports the summary under an explicit state name (entry actions see the previous snapshot). */
+const reportAs = (state: string) =>
+  sendParent(({ context }: { context: PositionContext }) => ({ type: 'position.summary' as const, summary: summarize(context, state) })) as never;
+
+const acceptedJournal = {
+  type: 'journal' as const,
+  params: ({ context }: { context: PositionContext }): JournalEntry => ({
+    type: context.failures === 0 && context.refreshes === 0 ? 'exit.placed' : context.refreshes > 0 && context.exit?.role.kind === 'refresh' ? 'exit.refreshed' : 'exit.reposted',
+    level: 'info',
+    message: `${exitLabel(context)} ${context.exit!.side} ${context.exit!.size} at ${context.exit!.price} accepted`,
+    payload: { position: positionId(context.n), clientIndex: context.exit!.clientIndex, price: context.exit!.price, size: context.exit!.size },
+  }),
+};
+
 export const positionMachine = setup({
   types: {
     context: {} as PositionContext,
@@ -289,6 +303,7 @@ export const positionMachine = setup({
     },
     placingExit: {
       description: 'Sends the current exit order (same client index on every re-send) and waits for the venue to accept it.',
+      entry: reportAs('placingExit'),
       invoke: {
         src: 'placeOrder',
         input: ({ context }) => ({ market: context.params.market, order: context.exit!, writeAhead: false }),
@@ -302,15 +317,7 @@ export const positionMachine = setup({
               sendErrors: 0,
             })),
             sendParent(({ context }) => ({ type: 'exit.accepted' as const, n: context.n })),
-            {
-              type: 'journal',
-              params: ({ context }) => ({
-                type: context.failures === 0 && context.refreshes === 0 ? 'exit.placed' : context.refreshes > 0 && context.exit?.role.kind === 'refresh' ? 'exit.refreshed' : 'exit.reposted',
-                level: 'info',
-                message: `${exitLabel(context)} ${context.exit!.side} ${context.exit!.size} at ${context.exit!.price} accepted`,
-                payload: { position: positionId(context.n), clientIndex: context.exit!.clientIndex, price: context.exit!.price, size: context.exit!.size },
-              }),
-            },
+            acceptedJournal,
             'report',
           ],
         },
@@ -347,12 +354,14 @@ export const positionMachine = setup({
           actions: [
             assign(({ context }) => ({ exitAccepted: true, sendErrors: 0 })),
             sendParent(({ context }) => ({ type: 'exit.accepted' as const, n: context.n })),
+            acceptedJournal,
           ],
         },
       ],
     },
     placeBackoff: {
       description: 'The last send created no order (rate limit, 5xx): waits, then re-sends the same order with the same index.',
+      entry: reportAs('placeBackoff'),
       invoke: {
         src: 'deadline',
         input: ({ context }) => ({ name: 'send-backoff', at: context.now + sendBackoffMs(context.sendErrors) }),
@@ -363,6 +372,7 @@ export const positionMachine = setup({
     },
     exitResting: {
       description: 'The exit rests on the book; fills reduce the remaining size until the venue reports nothing left.',
+      entry: reportAs('exitResting'),
       invoke: {
         src: 'deadline',
         input: ({ context }) => ({
@@ -392,6 +402,7 @@ export const positionMachine = setup({
       description: 'The exit ended without filling the position: counts a failed attempt, then reposts wider (≥ 250 ms after the last send) or falls back to market.',
       entry: [
         assign(({ context }) => ({ failures: context.failures + 1 })),
+        reportAs('exitCanceled'),
         {
           type: 'journal',
           params: ({ context }) => ({
@@ -432,6 +443,7 @@ export const positionMachine = setup({
     },
     replacingExit: {
       description: 'Cancels the resting exit (to resize it or refresh it before expiry) and waits for the venue to confirm its end.',
+      entry: reportAs('replacingExit'),
       initial: 'cancelling',
       states: {
         cancelling: {
@@ -457,20 +469,30 @@ export const positionMachine = setup({
     },
     marketFallback: {
       description: 'Closes what remains with reduce-only market orders (market-exit-1, -2, …), backing off between failed attempts.',
-      initial: 'sending',
-      entry: [
-        assign(({ context }) => nextMarketExit(context)),
-        {
-          type: 'journal',
-          params: ({ context }) => ({
-            type: 'exit.market-fallback',
-            level: 'warning',
-            message: `${exitLabel(context)}: market ${context.exit!.side} ${context.exit!.size}, reduce-only`,
-            payload: { position: positionId(context.n), clientIndex: context.exit!.clientIndex, size: context.exit!.size },
-          }),
-        },
-      ],
+      initial: 'spacing',
+      entry: reportAs('marketFallback'),
       states: {
+        spacing: {
+          description: 'Keeps ≥ retry spacing after the last exit send before the first market order.',
+          invoke: { src: 'deadline', input: ({ context }) => ({ name: 'retry-spacing', at: context.lastSendAt + context.params.retrySpacingMs }) },
+          on: {
+            tick: {
+              target: 'sending',
+              actions: [
+                assign(({ context, event }) => nextMarketExit({ ...context, now: Math.max(context.now, event.at) })),
+                {
+                  type: 'journal',
+                  params: ({ context }) => ({
+                    type: 'exit.market-fallback',
+                    level: 'warning',
+                    message: `${exitLabel(context)}: market ${context.exit!.side} ${context.exit!.size}, reduce-only`,
+                    payload: { position: positionId(context.n), clientIndex: context.exit!.clientIndex, size: context.exit!.size },
+                  }),
+                },
+              ],
+            },
+          },
+        },
         sending: {
           invoke: {
             src: 'placeOrder',
@@ -570,6 +592,7 @@ export const positionMachine = setup({
     },
     recovering: {
       description: 'The outcome of the last request is unknown: asks the venue for the exit by client index, never guesses.',
+      entry: reportAs('recovering'),
       invoke: {
         src: 'queryOrder',
         input: ({ context }) => ({ market: context.params.market, clientIndex: context.exit!.clientIndex }),
@@ -596,6 +619,7 @@ export const positionMachine = setup({
     },
     recoverBackoff: {
       description: 'The venue could not be asked: waits, then asks again.',
+      entry: reportAs('recoverBackoff'),
       invoke: {
         src: 'deadline',
         input: ({ context }) => ({ name: 'recover-backoff', at: context.now + sendBackoffMs(context.sendErrors) }),
@@ -604,6 +628,7 @@ export const positionMachine = setup({
     },
     retiring: {
       description: 'Retired by the root (venue position smaller than tracked, stop, flatten): cancels its exit and waits for the end.',
+      entry: reportAs('retiring'),
       initial: 'check',
       states: {
         check: {
@@ -645,7 +670,7 @@ export const positionMachine = setup({
       type: 'final',
       description: 'Retired: its exit is gone; the root stops tracking it.',
       entry: [
-        'report',
+        reportAs('retired'),
         sendParent(({ context }) => ({ type: 'position.closed' as const, n: context.n, realizedPnl: realizedPnlOf(context), reason: 'retired' })),
       ],
     },
@@ -653,7 +678,7 @@ export const positionMachine = setup({
       type: 'final',
       description: 'The venue confirmed exit fills for the whole size: nothing remains.',
       entry: [
-        'report',
+        reportAs('closed'),
         {
           type: 'journal',
           params: ({ context }) => ({
