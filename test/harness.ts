@@ -54,6 +54,7 @@ export interface HarnessOptions {
   /** Do not start the bot (tests that prepare the venue or store first). */
   noStart?: boolean;
   rebuildFromVenue?: boolean;
+  initialN?: number;
 }
 
 export class Harness {
@@ -87,6 +88,7 @@ export class Harness {
       identity: { venue: 'sim', account: 'paper', market: this.market, slot: o.slot ?? 1, variant: 'dynamic-grid' },
       journal: (r) => this.journal.push(r),
       ...(o.rebuildFromVenue ? { rebuildFromVenue: true } : {}),
+      ...(o.initialN ? { initialN: o.initialN } : {}),
     });
   }
 

@@ -18,14 +18,24 @@ import {
   takeProfitFraction,
   usedMargin,
 } from '../../src/domain/grid-math.ts';
+import type { PositionSummary } from '../shared/types.ts';
 import type { GridContext, RefusalReason } from './types.ts';
+
+/**
+ * Whether a position counts as holding a resting exit: its exit is a limit order that rests or
+ * is being (re)placed — a position between two attempts (exitCanceled, placingExit, refresh)
+ * still counts, so the gate does not admit an entry in the 250 ms gap of a repost.
+ * Positions closing at market, retiring or closed do not count.
+ */
+export function holdsLimitExit(p: PositionSummary): boolean {
+  if (!p.exit || p.exit.type !== 'limit') return false;
+  return !(p.state === 'closed' || p.state === 'retired' || p.state.startsWith('retiring') || p.state.startsWith('marketFallback'));
+}
 
 /** Positions with a resting limit exit (ladder legs count once). */
 export function restingExitCount(ctx: Pick<GridContext, 'positions'>): number {
   let n = 0;
-  for (const p of Object.values(ctx.positions)) {
-    if (p.exit && p.exit.type === 'limit' && (p.exit.status === 'open' || p.exit.status === 'sending')) n++;
-  }
+  for (const p of Object.values(ctx.positions)) if (holdsLimitExit(p)) n++;
   return n;
 }
 
@@ -33,9 +43,7 @@ export function restingExitCount(ctx: Pick<GridContext, 'positions'>): number {
 export function restingExitPrices(ctx: Pick<GridContext, 'positions' | 'foreign' | 'params'>): string[] {
   const exitSide = ctx.params.direction === 'buy' ? 'sell' : 'buy';
   const out: string[] = [];
-  for (const p of Object.values(ctx.positions)) {
-    if (p.exit && p.exit.type === 'limit' && (p.exit.status === 'open' || p.exit.status === 'sending')) out.push(p.exit.price);
-  }
+  for (const p of Object.values(ctx.positions)) if (holdsLimitExit(p)) out.push(p.exit!.price);
   for (const f of Object.values(ctx.foreign)) if (f.side === exitSide) out.push(f.price);
   return out;
 }

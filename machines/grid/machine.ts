@@ -212,7 +212,13 @@ export const gridMachine = setup({
       ],
     },
     'order.updated': {
-      actions: ['storeEventTime', { type: 'applyPlan', params: ({ context, event }) => routeOrderUpdate(context, event.order, event.at) }],
+      actions: [
+        'storeEventTime',
+        { type: 'applyPlan', params: ({ context, event }) => routeOrderUpdate(context, event.order, event.at) },
+        enqueueActions(({ context, enqueue }) => {
+          if (context.entryIdle) enqueue('evaluateGate');
+        }),
+      ],
     },
     'order.filled': {
       actions: ['storeEventTime', { type: 'applyPlan', params: ({ context, event }) => routeFill(context, event.fill, event.at) }],

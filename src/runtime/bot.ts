@@ -40,6 +40,8 @@ export interface BotOptions {
   kv: StringKeyValue;
   identity: BotIdentity;
   journal: (rec: JournalRecord) => void;
+  /** First position number of a fresh store (tests, migrations); default 1. */
+  initialN?: number;
   /** Ignore the stored snapshot and adopt what the venue shows. */
   rebuildFromVenue?: boolean;
   inspect?: (ev: InspectionEvent) => void;
@@ -131,7 +133,7 @@ export class Bot {
     const common = { clock, ...(this.opts.inspect ? { inspect: this.opts.inspect } : {}) };
     const actor = envelope
       ? createActor(machine, { ...common, snapshot: envelope.snapshot } as never)
-      : createActor(machine, { ...common, input: { params: this.opts.params, market: marketParams, slot: this.opts.slot, leverage: applied, now: clock.now() } });
+      : createActor(machine, { ...common, input: { params: this.opts.params, market: marketParams, slot: this.opts.slot, leverage: applied, now: clock.now(), ...(this.opts.initialN ? { nextN: this.opts.initialN } : {}) } });
     this.actor = actor;
     this.restored = envelope !== null;
 

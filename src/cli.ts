@@ -1,0 +1,354 @@
+/**
+ * `grid-bot` command line: `paper` (default of `npm start`), `run`, `status`, `presets`,
+ * `help`. Options are parsed strictly (node:util parseArgs): an unknown option or a bad
+ * value is a usage error.
+ *
+ * Exit codes: 0 done; 2 usage, configuration (ConfigError) or refused snapshot
+ * (SnapshotRefusedError) or a venue not available in this build; 1 anything unexpected (or
+ * a bot crash). Messages only; a stack trace only with `--debug` or `DEBUG=1`.
+ *
+ * Venues plug in through `VENUES`: `sim` runs in-process (paper); `lighter` is reported as
+ * not available until its adapter lands.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { ConfigError, describeDistances, listPresets, loadConfig, type DynamicGridConfig, type LoadedConfig, type VenueConfig } from './config/index.ts';
+import { Dec } from './domain/decimal.ts';
+import { formatStatusLine, clockText } from './observability/status-line.ts';
+import { MACHINE_VERSION } from '../machines/grid/types.ts';
+import { botKey, SnapshotRefusedError } from './persistence/envelope.ts';
+import { openKeyv } from './persistence/keyv-store.ts';
+import { SnapshotStore, simKey } from './persistence/snapshot-store.ts';
+import { DEFAULT_MARKET, DEFAULT_PAPER_EVENTS, DEFAULT_PAPER_STORE, PAPER_ACCOUNT, consoleOutput, runPaper, type PaperOptions, type PaperOutput } from './runtime/paper.ts';
+import { buildStatus } from './runtime/status.ts';
+import type { GridContext } from '../machines/grid/types.ts';
+
+/** A command-line mistake (exit code 2). */
+export class UsageError extends Error {
+  readonly exitCode = 2;
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** The configured venue has no adapter in this build (exit code 2). */
+export class VenueUnavailableError extends Error {
+  readonly exitCode = 2;
+  constructor(message: string) {
+    super(message);
+    this.name = 'VenueUnavailableError';
+  }
+}
+
+export interface CliIO {
+  out: PaperOutput;
+  env: NodeJS.ProcessEnv;
+  /** Installs stop handlers (SIGINT/SIGTERM); returns the uninstaller. */
+  onStopSignal?: (stop: (signal: string) => void) => () => void;
+}
+
+type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+
+const COMMON: OptionSpec = {
+  debug: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+};
+const RUN_OPTIONS: OptionSpec = {
+  ...COMMON,
+  config: { type: 'string', short: 'c' },
+  preset: { type: 'string' },
+  market: { type: 'string' },
+  store: { type: 'string' },
+  slot: { type: 'string' },
+  speed: { type: 'string' },
+  duration: { type: 'string' },
+  seed: { type: 'string' },
+  'status-every': { type: 'string' },
+  events: { type: 'string' },
+  'rebuild-from-venue': { type: 'boolean' },
+};
+
+interface Command {
+  summary: string;
+  usage: string;
+  options: OptionSpec;
+  run(values: Record<string, string | boolean | undefined>, io: CliIO): Promise<number>;
+}
+
+const RUN_HELP = `  -c, --config FILE        YAML config (seed-compatible keys, grid-strategy.md §3)
+      --preset NAME        a shipped preset (see: grid-bot presets)
+      --market SYMBOL      market (paper: BTC, ETH or TEST; default BTC)
+      --store LOCATION     SQLite file, redis://… or postgres://… (default ${DEFAULT_PAPER_STORE})
+      --slot N             instance slot 1..255 (default 1)
+      --speed N|max        simulated-time pace: N× real time, or max (default 1)
+      --duration D         stop after D of simulated time: 30s, 10m, 2h, 1d
+      --seed S             price-driver seed of a new simulated venue (default 1)
+      --status-every D     status line interval in simulated time (default 5s)
+      --events FILE        JSON-lines events journal (default ${DEFAULT_PAPER_EVENTS})
+      --rebuild-from-venue ignore the stored snapshot and adopt what the venue shows
+      --debug              print stack traces (also DEBUG=1)`;
+
+const COMMANDS: Record<string, Command> = {
+  paper: {
+    summary: 'run the bot on the simulated venue (default config: preset paper)',
+    usage: `grid-bot paper [options]\n${RUN_HELP}`,
+    options: RUN_OPTIONS,
+    run: (v, io) => runPaperCommand(v, io, undefined),
+  },
+  run: {
+    summary: 'run the bot on the venue of the config (venue.kind sim runs in-process)',
+    usage: `grid-bot run --config FILE | --preset NAME [options]\n${RUN_HELP}`,
+    options: RUN_OPTIONS,
+    run: (v, io) => runCommand(v, io),
+  },
+  status: {
+    summary: 'print the persisted status of a paper bot',
+    usage: `grid-bot status [--store LOCATION] [--market SYMBOL] [--slot N]`,
+    options: { ...COMMON, store: { type: 'string' }, market: { type: 'string' }, slot: { type: 'string' } },
+    run: (v, io) => statusCommand(v, io),
+  },
+  presets: {
+    summary: 'list the shipped presets with their TP / stop-loss distances',
+    usage: 'grid-bot presets',
+    options: COMMON,
+    run: async (_v, io) => {
+      for (const name of listPresets()) {
+        const loaded = loadConfig({ preset: name, env: io.env });
+        const s = loaded.config.strategy as DynamicGridConfig;
+        io.out.line(`${name}: ${loaded.config.market ?? DEFAULT_MARKET} ${s.direction === 'buy' ? 'long' : 'short'}, leverage ${s.target_leverage}, max_orders ${s.max_orders}`);
+        for (const l of describeDistances(s)) io.out.line(`  ${l}`);
+      }
+      return 0;
+    },
+  },
+  help: {
+    summary: 'show this help (or: grid-bot help COMMAND)',
+    usage: 'grid-bot help [COMMAND]',
+    options: COMMON,
+    run: async (_v, io) => {
+      io.out.line(helpText());
+      return 0;
+    },
+  },
+};
+
+export function helpText(command?: string): string {
+  if (command && COMMANDS[command]) return `usage: ${COMMANDS[command].usage}`;
+  const lines = ['usage: grid-bot COMMAND [options]', '', 'commands:'];
+  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(9)}${c.summary}`);
+  lines.push('', 'grid-bot help COMMAND shows the options of a command.');
+  return lines.join('\n');
+}
+
+// ------------------------------------------------------------------ value parsing
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `500ms`, `30s`, `10m`, `1.5h`, `1d` → integer ms (> 0). */
+export function parseDuration(text: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(text.trim());
+  if (!m) throw new UsageError(`${flag} ${JSON.stringify(text)} is not a duration; use a number with a unit: 500ms, 30s, 10m, 2h, 1d`);
+  const ms = new Dec(m[1]).times(UNIT_MS[m[2]]).toDecimalPlaces(0, Dec.ROUND_HALF_EVEN);
+  if (!ms.gt(0) || !ms.lte(Number.MAX_SAFE_INTEGER)) throw new UsageError(`${flag} ${JSON.stringify(text)} must be at least 1ms and finite`);
+  return ms.toNumber();
+}
+
+/** `max` or a positive number. */
+export function parseSpeed(text: string): number | 'max' {
+  if (text === 'max') return 'max';
+  if (!/^\d+(\.\d+)?$/.test(text) || !new Dec(text).gt(0)) {
+    throw new UsageError(`--speed ${JSON.stringify(text)} is not allowed; use a positive number (1 = real time, 10 = ten times faster) or max`);
+  }
+  return Number(text);
+}
+
+function parseSlot(text: string): number {
+  if (!/^\d{1,3}$/.test(text)) throw new UsageError(`--slot ${JSON.stringify(text)} is not allowed; use an integer 1..255`);
+  return Number(text);
+}
+
+function parseSeed(text: string): number | string {
+  return /^\d{1,15}$/.test(text) ? Number(text) : text;
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+function paperOptionsFrom(v: Record<string, string | boolean | undefined>): PaperOptions {
+  const o: PaperOptions = {};
+  const s = (k: string) => str(v[k]);
+  if (s('config') !== undefined) o.config = s('config');
+  if (s('preset') !== undefined) o.preset = s('preset');
+  if (s('market') !== undefined) o.market = s('market');
+  if (s('store') !== undefined) o.store = s('store');
+  if (s('slot') !== undefined) o.slot = parseSlot(s('slot')!);
+  if (s('speed') !== undefined) o.speed = parseSpeed(s('speed')!);
+  if (s('duration') !== undefined) o.durationMs = parseDuration(s('duration')!, '--duration');
+  if (s('seed') !== undefined) o.seed = parseSeed(s('seed')!);
+  if (s('status-every') !== undefined) o.statusEveryMs = parseDuration(s('status-every')!, '--status-every');
+  if (s('events') !== undefined) o.events = s('events');
+  if (v['rebuild-from-venue'] === true) o.rebuildFromVenue = true;
+  return o;
+}
+
+// ------------------------------------------------------------------ commands
+
+async function runPaperCommand(v: Record<string, string | boolean | undefined>, io: CliIO, loaded: LoadedConfig | undefined): Promise<number> {
+  const opts = paperOptionsFrom(v);
+  const abort = new AbortController();
+  let signals = 0;
+  const uninstall = io.onStopSignal?.((signal) => {
+    signals++;
+    if (signals === 1) {
+      io.out.error(`${signal}: stopping gracefully (state is being saved; press Ctrl-C again to exit at once)`);
+      abort.abort();
+    } else {
+      io.out.error(`${signal} again: exiting without a graceful stop`);
+      process.exit(130);
+    }
+  });
+  try {
+    const result = await runPaper({ ...opts, ...(loaded ? { loaded } : {}), signal: abort.signal, output: io.out, env: io.env });
+    return result.reason === 'crashed' ? 1 : 0;
+  } finally {
+    uninstall?.();
+  }
+}
+
+/** Venue kinds and how `run` starts them; a missing entry is reported as not available. */
+const VENUES: Record<VenueConfig['kind'], ((v: Record<string, string | boolean | undefined>, io: CliIO, loaded: LoadedConfig) => Promise<number>) | undefined> = {
+  sim: (v, io, loaded) => runPaperCommand(v, io, loaded),
+  lighter: undefined,
+};
+
+async function runCommand(v: Record<string, string | boolean | undefined>, io: CliIO): Promise<number> {
+  const opts = paperOptionsFrom(v);
+  if (opts.config === undefined && opts.preset === undefined) throw new UsageError('grid-bot run needs --config FILE or --preset NAME');
+  const loaded = loadConfig({
+    ...(opts.config !== undefined ? { file: opts.config } : {}),
+    ...(opts.preset !== undefined ? { preset: opts.preset } : {}),
+    flags: { ...(opts.market !== undefined ? { market: opts.market } : {}), ...(opts.store !== undefined ? { store: opts.store } : {}), ...(opts.slot !== undefined ? { slot: opts.slot } : {}) },
+    env: io.env,
+  });
+  const start = VENUES[loaded.config.venue.kind];
+  if (!start) {
+    throw new VenueUnavailableError(`venue.kind ${loaded.config.venue.kind}: the Lighter adapter is not available yet in this build; use grid-bot paper (simulated venue) meanwhile`);
+  }
+  return start(v, io, loaded);
+}
+
+async function statusCommand(v: Record<string, string | boolean | undefined>, io: CliIO): Promise<number> {
+  const market = str(v.market) ?? DEFAULT_MARKET;
+  const slot = str(v.slot) !== undefined ? parseSlot(str(v.slot)!) : 1;
+  const location = str(v.store) ?? DEFAULT_PAPER_STORE;
+  const opened = await openKeyv(location, { onError: (e) => io.out.error(`store: ${e.message}`) });
+  try {
+    const store = new SnapshotStore(opened.keyv);
+    const identity = { venue: 'sim', account: PAPER_ACCOUNT, market, slot, variant: 'dynamic-grid' };
+    const key = botKey(identity);
+    const env = await store.load(key, { machineVersion: MACHINE_VERSION, bot: identity });
+    if (!env) {
+      io.out.error(`no bot state for ${market} slot ${slot} in ${opened.describe} (key ${key})`);
+      return 2;
+    }
+    const snap = env.snapshot as { value: unknown; context: GridContext };
+    const status = buildStatus(snap);
+    io.out.line(`bot ${key}, saved ${new Date(env.savedAt).toISOString()} (simulated time)`);
+    io.out.line(formatStatusLine(status, { now: env.savedAt, market }));
+    for (const p of status.positions) {
+      const exit = p.exit ? `${p.exitName} ${p.exit.type} ${p.exit.size} @ ${p.exit.price} ${p.exit.status}` : 'no exit';
+      io.out.line(`  ${p.name} ${p.state}: size ${p.size} remaining ${p.remaining} @ ${p.entryPrice}; ${exit}`);
+    }
+    io.out.line(`  next position number: grid-${status.nextN}`);
+    const venue = await store.get<{ clockNow?: number }>(simKey(market));
+    if (venue?.clockNow !== undefined) io.out.line(`simulated venue saved at ${new Date(venue.clockNow).toISOString()} (${clockText(venue.clockNow)} UTC)`);
+    return 0;
+  } finally {
+    await opened.close();
+  }
+}
+
+// ------------------------------------------------------------------ entry point
+
+function isDebug(argv: string[], env: NodeJS.ProcessEnv): boolean {
+  return argv.includes('--debug') || env.DEBUG === '1' || env.DEBUG === 'true';
+}
+
+function expectedError(err: unknown): err is Error & { exitCode: number } {
+  return err instanceof ConfigError || err instanceof SnapshotRefusedError || err instanceof UsageError || err instanceof VenueUnavailableError;
+}
+
+function parseCommandArgs(name: string, command: Command, args: string[]): Record<string, string | boolean | undefined> {
+  try {
+    return parseArgs({ args, options: command.options, strict: true, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    const unknown = /Unknown option '([^']+)'/.exec(e.message);
+    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && unknown) {
+      throw new UsageError(`unknown option ${unknown[1]} for grid-bot ${name}; see grid-bot help ${name}`);
+    }
+    if (e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+      throw new UsageError(`grid-bot ${name} takes no positional arguments (${e.message.replace(/^Unexpected argument '([^']+)'.*$/s, "got '$1'")}); see grid-bot help ${name}`);
+    }
+    if (e.code?.startsWith('ERR_PARSE_ARGS')) throw new UsageError(`grid-bot ${name}: ${e.message}`);
+    throw err;
+  }
+}
+
+/** Runs one command line; returns the exit code (never throws). */
+export async function main(argv: string[], io: CliIO): Promise<number> {
+  const debug = isDebug(argv, io.env);
+  try {
+    const [first, ...rest] = argv;
+    if (first === undefined || first === '--help' || first === '-h') {
+      io.out.line(helpText());
+      return first === undefined ? 2 : 0;
+    }
+    const command = COMMANDS[first];
+    if (!command) throw new UsageError(`unknown command ${JSON.stringify(first)}; commands: ${Object.keys(COMMANDS).join(', ')}`);
+    if (first === 'help') {
+      io.out.line(helpText(rest[0]));
+      return 0;
+    }
+    const values = parseCommandArgs(first, command, rest);
+    if (values.help === true) {
+      io.out.line(helpText(first));
+      return 0;
+    }
+    return await command.run(values, io);
+  } catch (err) {
+    if (expectedError(err)) {
+      io.out.error(`error: ${err.message}`);
+      if (debug && err.stack) io.out.error(err.stack);
+      return err.exitCode;
+    }
+    const e = err instanceof Error ? err : new Error(String(err));
+    io.out.error(`error: ${e.message}`);
+    if (debug && e.stack) io.out.error(e.stack);
+    else io.out.error('(run with --debug or DEBUG=1 for the stack trace)');
+    return 1;
+  }
+}
+
+function processIO(): CliIO {
+  return {
+    out: consoleOutput(),
+    env: process.env,
+    onStopSignal: (stop) => {
+      const onInt = () => stop('SIGINT');
+      const onTerm = () => stop('SIGTERM');
+      process.on('SIGINT', onInt);
+      process.on('SIGTERM', onTerm);
+      return () => {
+        process.off('SIGINT', onInt);
+        process.off('SIGTERM', onTerm);
+      };
+    },
+  };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = await main(process.argv.slice(2), processIO());
+}

@@ -1,0 +1,280 @@
+/**
+ * Paper mode: the bot against the in-process simulated venue, on one simulated clock.
+ *
+ * Start-up: load the config (`paper` preset when none is given), print where it came from
+ * and its TP / stop-loss price distances, open the store, restore the simulated venue from
+ * the same store (or create one with a seeded random-walk driver), start the bot (restore +
+ * reconcile, or fresh), then run the clock (`--speed N` = N× real time, `max` = as fast as
+ * possible; default 1) with a status line every `--status-every` simulated ms.
+ *
+ * Stop (`--duration` reached, abort signal from SIGINT/SIGTERM, or the bot crashed): settle
+ * in-flight effects, stop the price driver, `bot.stop()` (final snapshot written), save the
+ * venue state with the clock time, print the summary. Running again on the same store
+ * resumes where it stopped.
+ *
+ * Invariants:
+ * - The venue and the bot share one SimClock; a resumed clock starts at the saved time.
+ * - The stored venue state is never older than the stored bot snapshot (paper-venue.ts);
+ *   it is also saved every VENUE_SAVE_EVERY_MS simulated ms.
+ * - Configuration problems throw ConfigError before the store or venue is opened.
+ */
+import type { DynamicGridConfig, LoadedConfig } from '../config/index.ts';
+import { ConfigError, describeDistances, loadConfig } from '../config/index.ts';
+import { JournalWriter, type JournalLine } from '../observability/journal.ts';
+import { RunTally, formatStatusLine, formatSummary } from '../observability/status-line.ts';
+import { botKey, type BotIdentity } from '../persistence/envelope.ts';
+import { openKeyv } from '../persistence/keyv-store.ts';
+import { SnapshotStore } from '../persistence/snapshot-store.ts';
+import { Bot, type JournalRecord } from './bot.ts';
+import { runSimulated, settle, validateSpeed, type StopReason } from './clock-driver.ts';
+import { gridParamsFrom } from './params.ts';
+import { VENUE_SAVE_EVERY_MS, VenueStateSaver, captureRecord, guardedKv, openPaperVenue } from './paper-venue.ts';
+import type { BotStatus } from './status.ts';
+
+export const DEFAULT_PAPER_STORE = './data/paper.sqlite';
+export const DEFAULT_PAPER_EVENTS = './data/paper-events.jsonl';
+export const DEFAULT_MARKET = 'BTC';
+export const DEFAULT_STATUS_EVERY_MS = 5_000;
+export const PAPER_ACCOUNT = 'paper';
+
+export interface PaperOutput {
+  /** A line for stdout. */
+  line(text: string): void;
+  /** The periodic status line (a TTY overwrites it in place). */
+  status(text: string): void;
+  /** A line for stderr. */
+  error(text: string): void;
+}
+
+export interface PaperOptions {
+  config?: string;
+  preset?: string;
+  /** An already loaded config (`grid-bot run` with venue kind sim); skips loading. */
+  loaded?: LoadedConfig;
+  market?: string;
+  store?: string;
+  slot?: number;
+  /** Default 1 (real-time pace). */
+  speed?: number | 'max';
+  /** Simulated ms to run; default: until stopped. */
+  durationMs?: number;
+  /** Price driver seed of a fresh venue (default 1). */
+  seed?: number | string;
+  statusEveryMs?: number;
+  events?: string;
+  rebuildFromVenue?: boolean;
+  /** Aborting it stops the run gracefully (the CLI wires SIGINT/SIGTERM to it). */
+  signal?: AbortSignal;
+  output?: PaperOutput;
+  env?: NodeJS.ProcessEnv;
+  /** Every journal line (tests). */
+  onJournal?: (line: JournalLine) => void;
+}
+
+export interface PaperResult {
+  reason: StopReason | 'crashed';
+  startedAt: number;
+  endedAt: number;
+  resumed: boolean;
+  tally: RunTally;
+  status: BotStatus | null;
+  market: string;
+}
+
+export function consoleOutput(stream: NodeJS.WriteStream = process.stdout, errStream: NodeJS.WriteStream = process.stderr): PaperOutput {
+  const tty = stream.isTTY === true;
+  let statusShown = false;
+  const clearStatus = () => {
+    if (statusShown) stream.write('\r\x1b[2K');
+    statusShown = false;
+  };
+  return {
+    line: (text) => {
+      clearStatus();
+      stream.write(`${text}\n`);
+    },
+    status: (text) => {
+      if (!tty) {
+        stream.write(`${text}\n`);
+        return;
+      }
+      const width = stream.columns && stream.columns > 20 ? stream.columns - 1 : text.length;
+      stream.write(`\r\x1b[2K${text.length > width ? text.slice(0, width) : text}`);
+      statusShown = true;
+    },
+    error: (text) => {
+      if (tty) clearStatus();
+      errStream.write(`${text}\n`);
+    },
+  };
+}
+
+export function loadPaperConfig(opts: Pick<PaperOptions, 'config' | 'preset' | 'market' | 'store' | 'slot' | 'env'>): LoadedConfig {
+  const flags: { market?: string; store?: string; slot?: number } = {};
+  if (opts.market !== undefined) flags.market = opts.market;
+  if (opts.store !== undefined) flags.store = opts.store;
+  if (opts.slot !== undefined) flags.slot = opts.slot;
+  return loadConfig({
+    ...(opts.config !== undefined ? { file: opts.config } : {}),
+    ...(opts.preset !== undefined ? { preset: opts.preset } : {}),
+    fallbackPreset: 'paper',
+    flags,
+    ...(opts.env ? { env: opts.env } : {}),
+  });
+}
+
+function dynamicGrid(loaded: LoadedConfig): DynamicGridConfig {
+  const s = loaded.config.strategy;
+  if (s.kind !== 'dynamic-grid') {
+    throw ConfigError.of(loaded.sources.at(-1) ?? 'config', 'strategy.kind', `${JSON.stringify(s.kind)} cannot run in paper mode yet; allowed dynamic-grid`);
+  }
+  return s;
+}
+
+export async function runPaper(opts: PaperOptions): Promise<PaperResult> {
+  const out = opts.output ?? consoleOutput();
+  const speed = opts.speed ?? 1;
+  validateSpeed(speed);
+  const statusEvery = opts.statusEveryMs ?? DEFAULT_STATUS_EVERY_MS;
+  if (!(Number.isInteger(statusEvery) && statusEvery > 0)) throw new RangeError(`status interval must be a positive integer ms, got ${statusEvery}`);
+  if (opts.durationMs !== undefined && !(Number.isInteger(opts.durationMs) && opts.durationMs > 0)) {
+    throw new RangeError(`duration must be a positive integer ms, got ${opts.durationMs}`);
+  }
+
+  // 1. Configuration: every problem is a ConfigError, before anything is opened.
+  const loaded = opts.loaded ?? loadPaperConfig(opts);
+  const strategy = dynamicGrid(loaded);
+  if (loaded.config.venue.kind !== 'sim') {
+    throw ConfigError.of(loaded.sources.at(-1) ?? 'config', 'venue.kind', `paper mode runs on the simulated venue; ${loaded.config.venue.kind} is for grid-bot run`);
+  }
+  const market = loaded.config.market ?? DEFAULT_MARKET;
+  const slot = loaded.config.instance_slot;
+  const params = gridParamsFrom(strategy);
+  for (const w of loaded.warnings) out.error(`warning: ${w}`);
+  out.line(`config: ${loaded.sources.join(' + ')} | ${market} ${strategy.direction === 'buy' ? 'long' : 'short'} grid, slot ${slot}`);
+  for (const l of describeDistances(strategy)) out.line(`  ${l}`);
+
+  // 2. Store, venue, journal.
+  const location = opts.store ?? loaded.config.store ?? DEFAULT_PAPER_STORE;
+  const opened = await openKeyv(location, { onError: (e) => out.error(`store: ${e.message}`) });
+  let journal: JournalWriter | undefined;
+  let bot: Bot | undefined;
+  try {
+    const store = new SnapshotStore(opened.keyv);
+    const identity: BotIdentity = { venue: 'sim', account: PAPER_ACCOUNT, market, slot, variant: 'dynamic-grid' };
+    const notBefore = await botSavedAt(store, botKey(identity));
+    const { venue, clock, resumed, notes } = await openPaperVenue({ store, market, seed: opts.seed ?? 1, ...(notBefore !== undefined ? { notBefore } : {}) });
+    for (const n of notes) out.error(`warning: ${n}`);
+    const saver = new VenueStateSaver(store, market, () => captureRecord(venue, clock));
+
+    const tally = new RunTally();
+    journal = new JournalWriter({
+      file: opts.events ?? DEFAULT_PAPER_EVENTS,
+      onLine: (line) => {
+        tally.add(line);
+        opts.onJournal?.(line);
+      },
+      alert: (text) => out.error(text),
+    });
+    const record = (rec: Omit<JournalRecord, 'time' | 'market'>) => journal!.write({ time: clock.now(), market, ...rec });
+    const startedAt = clock.now();
+    out.line(
+      `store: ${opened.describe} | venue: sim ${market} (${resumed ? `resumed at ${new Date(startedAt).toISOString()}` : `new, seed ${String(opts.seed ?? 1)}`}) | speed ${speed === 'max' ? 'max' : `${speed}x`}` +
+        `${opts.durationMs !== undefined ? ` | duration ${opts.durationMs / 1000}s simulated` : ''} | events: ${journal.file}`,
+    );
+    record({ type: 'paper.started', level: 'info', message: `paper run ${resumed ? 'resumed' : 'started'} on sim ${market}`, payload: { resumed, speed, seed: opts.seed ?? 1, durationMs: opts.durationMs ?? null } });
+
+    // 3. The bot: restore (+ reconcile) or fresh start; its writes go through the guarded kv.
+    bot = new Bot({
+      params,
+      market,
+      slot,
+      targetLeverage: strategy.target_leverage,
+      venue,
+      clock,
+      kv: guardedKv(opened.keyv, saver),
+      identity,
+      journal: journal.write,
+      ...(opts.rebuildFromVenue ? { rebuildFromVenue: true } : {}),
+    });
+    await bot.start();
+    const running = bot;
+
+    // 4. Periodic work on the simulated clock.
+    const timers = new Set<number>();
+    const every = (ms: number, fn: () => void) => {
+      const tick = () => {
+        timers.delete(id);
+        fn();
+        id = clock.setTimeout(tick, ms);
+        timers.add(id);
+      };
+      let id = clock.setTimeout(tick, ms);
+      timers.add(id);
+    };
+    every(statusEvery, () => out.status(formatStatusLine(running.status(), { now: clock.now(), market })));
+    every(VENUE_SAVE_EVERY_MS, () => {
+      saver.save().catch((e: Error) => record({ type: 'paper.venue-save-failed', level: 'warning', message: `saving the simulated venue failed: ${e.message}` }));
+    });
+
+    const drain = async () => {
+      await venue.control.drain();
+      await saver.settled();
+    };
+    const until = opts.durationMs !== undefined ? startedAt + opts.durationMs : undefined;
+    const run = await runSimulated({
+      clock,
+      idle: running.idle,
+      drain,
+      speed,
+      ...(until !== undefined ? { until } : {}),
+      shouldStop: () => opts.signal?.aborted === true || running.crashed !== undefined,
+    });
+
+    // 5. Graceful stop.
+    const reason: PaperResult['reason'] = running.crashed ? 'crashed' : run.reason;
+    for (const id of timers) clock.clearTimeout(id);
+    if (!running.crashed) await settle(running.idle, drain);
+    for (const d of venue.driversOf()) d.stop();
+    const status = running.crashed ? null : running.status();
+    await running.stop();
+    await saver.save();
+    const endedAt = clock.now();
+    record({ type: 'paper.stopped', level: 'info', message: `paper run stopped (${reason}); state saved`, payload: { reason, simulatedMs: endedAt - startedAt } });
+    for (const l of formatSummary({ market, startedAt, endedAt, tally, status, reason: reasonText(reason) })) out.line(l);
+    return { reason, startedAt, endedAt, resumed, tally, status, market };
+  } catch (err) {
+    bot?.kill();
+    throw err;
+  } finally {
+    journal?.close();
+    await opened.close();
+  }
+}
+
+function reasonText(reason: PaperResult['reason']): string {
+  switch (reason) {
+    case 'until':
+      return 'duration reached';
+    case 'stopped':
+      return 'stop requested';
+    case 'no-timers':
+      return 'nothing left to simulate';
+    case 'crashed':
+      return 'the bot crashed (see the ERROR event)';
+  }
+}
+
+/** The bot snapshot's savedAt, read loosely (Bot.start validates the envelope itself). */
+async function botSavedAt(store: SnapshotStore, key: string): Promise<number | undefined> {
+  const raw = await store.getRaw(key);
+  if (raw === undefined) return undefined;
+  try {
+    const savedAt = (JSON.parse(raw) as { savedAt?: unknown }).savedAt;
+    return typeof savedAt === 'number' && Number.isFinite(savedAt) ? savedAt : undefined;
+  } catch (err) {
+    // Not JSON: Bot.start refuses the snapshot with the precise reason; no time to take from it.
+    if (err instanceof SyntaxError) return undefined;
+    throw err;
+  }
+}
