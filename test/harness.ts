@@ -106,6 +106,15 @@ export class Harness {
     return this.start(over);
   }
 
+  /** Waits (real time) until the bot's persister has no write in flight. */
+  async quiesce(): Promise<void> {
+    for (let i = 0; i < 400; i++) {
+      if (!this.bot?.persisterStats()?.dirty) return;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    throw new Error('quiesce(): the persister stayed busy for 2 s');
+  }
+
   /**
    * Runs everything pending at the current simulated time. An effect still pending after a
    * short real-time wait is taken to be waiting on the simulated clock (a held or delayed

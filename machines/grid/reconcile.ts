@@ -37,7 +37,18 @@ export function planReport(ctx: GridContext, report: ReconcileReport, at: number
     const prev = latest.get(o.clientIndex);
     if (!prev || o.updatedAt >= prev.updatedAt || o.status !== 'open') latest.set(o.clientIndex, o);
   }
-  for (const o of latest.values()) routeOrderUpdate(ctx, o, at, plan);
+  for (const o of latest.values()) {
+    routeOrderUpdate(ctx, o, at, plan);
+    // Two live exits for one tracked position (a replacement whose cancel never landed): the
+    // one that is not the position's current exit is cancelled. When the current exit is not
+    // live (a stale snapshot), the other is left alone: the position re-derives the same
+    // index, finds it live ("duplicate") and adopts it.
+    const d = o.status === 'open' ? decodeClientIndex(o.clientIndex) : null;
+    const p = d && d.slot === ctx.slot && d.role.kind !== 'entry' ? ctx.positions[String(d.n)] : undefined;
+    if (p && p.exit && p.exit.clientIndex !== o.clientIndex && latest.get(p.exit.clientIndex)?.status === 'open') {
+      plan.orphans.push(o.clientIndex);
+    }
+  }
   adoptUnknown(ctx, plan);
   return plan;
 }
@@ -76,13 +87,16 @@ function adoptUnknown(ctx: GridContext, plan: ReportPlan): void {
         if (o.status === 'open') plan.orphans.push(o.clientIndex);
       }
     }
-    for (const o of g.orders.values()) plan.adopted.push(orderName(n, decodeRole(o.clientIndex, ctx)));
     if (size.lte(0)) {
       if (live) plan.orphans.push(live.clientIndex);
       continue;
     }
     const remaining = size.minus(exitFilledPrior).minus(live ? live.filled : '0');
-    if (remaining.lte(0)) continue;
+    if (remaining.lte(0)) {
+      if (live) plan.orphans.push(live.clientIndex);
+      continue;
+    }
+    if (live) plan.adopted.push(orderName(n, live.role));
     plan.spawns.push(
       spawnInput(ctx, n, size.toFixed(), entryPrice, {
         ...(live ? { exit: live } : {}),
@@ -101,7 +115,7 @@ function adoptUnknown(ctx: GridContext, plan: ReportPlan): void {
     plan.journal.push({
       type: 'restart.adopted-orders',
       level: 'warning',
-      message: `adopted ${plan.adopted.length} order(s) the snapshot did not know: ${plan.adopted.join(', ')}`,
+      message: `adopted ${plan.adopted.length} live order(s) the snapshot did not know: ${plan.adopted.join(', ')}`,
       payload: { count: plan.adopted.length, orders: plan.adopted },
     });
   }

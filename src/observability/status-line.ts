@@ -19,12 +19,13 @@ export function clockText(ms: number): string {
   return new Date(ms).toISOString().slice(11, 19);
 }
 
-/** A signed decimal: `+0.00498`, `-0.1`, `0`. */
+/** A signed decimal: `+0.00498`, `-0.1`, `0`; with `places`, rounded half-up for display (`-0.001` → `0.00`). */
 export function signed(value: string, places?: number): string {
   const d = new Dec(value);
-  const text = places === undefined ? d.toFixed() : d.toFixed(places);
-  if (d.isZero()) return places === undefined ? '0' : new Dec(0).toFixed(places);
-  return d.isNegative() ? text : `+${text}`;
+  const shown = places === undefined ? d : d.toDecimalPlaces(places, Dec.ROUND_HALF_UP);
+  const text = places === undefined ? shown.abs().toFixed() : shown.abs().toFixed(places);
+  if (shown.isZero()) return text;
+  return shown.isNegative() ? `-${text}` : `+${text}`;
 }
 
 /** `10m 0s`, `1h 2m 3s`, `45s`, `2d 0h 0m 0s`. */

@@ -237,7 +237,7 @@ export async function runPaper(opts: PaperOptions): Promise<PaperResult> {
     if (!running.crashed) await settle(running.idle, drain);
     for (const d of venue.driversOf()) d.stop();
     const status = running.crashed ? null : running.status();
-    await running.stop();
+    await stopBot(running);
     await saver.save();
     const endedAt = clock.now();
     record({ type: 'paper.stopped', level: 'info', message: `paper run stopped (${reason}); state saved`, payload: { reason, simulatedMs: endedAt - startedAt } });
@@ -250,6 +250,18 @@ export async function runPaper(opts: PaperOptions): Promise<PaperResult> {
     journal?.close();
     await opened.close();
   }
+}
+
+/**
+ * Graceful stop that leaves a restorable snapshot: write the LIVE state, then drop the actor
+ * without further writes. (Workaround: `Bot.stop()` closes its persister after
+ * `actor.stop()`, and the close's final flush captures the STOPPED actor — status
+ * 'stopped', no children — which a restart restores as an actor that ignores every event.
+ * Switch back to `bot.stop()` once it persists before stopping the actor.)
+ */
+async function stopBot(bot: Bot): Promise<void> {
+  await bot.flush();
+  bot.kill();
 }
 
 function reasonText(reason: PaperResult['reason']): string {

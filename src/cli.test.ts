@@ -1,0 +1,265 @@
+/**
+ * End-to-end tests of the `grid-bot` command line as a real child process
+ * (`node --import tsx src/cli.ts …`), plus unit tests of its value parsers.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { readJournal } from './observability/journal.ts';
+import { parseDuration, parseSpeed, UsageError } from './cli.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+interface Child {
+  done: Promise<Run>;
+  kill(signal: NodeJS.Signals): void;
+  stdoutSoFar(): string;
+}
+
+function start(args: string[], env: NodeJS.ProcessEnv = {}): Child {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<Run>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr, ms: performance.now() - t0 }));
+  });
+  return { done, kill: (s) => child.kill(s), stdoutSoFar: () => stdout };
+}
+
+const cli = (args: string[], env?: NodeJS.ProcessEnv) => start(args, env).done;
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), 'cli-'));
+}
+
+/** --store and --events inside `dir`, so no test writes under ./data. */
+const files = (dir: string, name = 'p') => ['--store', join(dir, `${name}.sqlite`), '--events', join(dir, `${name}.jsonl`)];
+
+const STACK = /\n\s+at .+\(|\n\s+at file:/;
+
+describe('grid-bot paper (child process)', () => {
+  it('trades within 2 simulated minutes at --speed max, exits 0, and a second run resumes where it stopped', async () => {
+    const dir = tmp();
+    const first = await cli(['paper', '--speed', 'max', '--duration', '2m', '--status-every', '1m', ...files(dir)]);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('TP 0.5 % of margin at 10x = 0.05 % price move');
+    expect(first.stdout).toMatch(/summary BTC: 2m 0s simulated .* stopped: duration reached/);
+    const j1 = readJournal(join(dir, 'p.jsonl'));
+    const t1 = new Set(j1.map((l) => l.type));
+    for (const t of ['entry.placed', 'entry.filled', 'exit.placed', 'exit.filled', 'position.closed']) expect(t1, t).toContain(t);
+    for (const l of j1) {
+      expect(Object.keys(l)).toEqual(['time', 'market', 'level', 'type', 'message', 'payload']);
+      expect(Number.isNaN(Date.parse(l.time))).toBe(false);
+    }
+
+    const second = await cli(['paper', '--speed', 'max', '--duration', '1m', '--status-every', '1m', ...files(dir)]);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain('(resumed at');
+    const j2 = readJournal(join(dir, 'p.jsonl')).slice(j1.length);
+    const t2 = new Set(j2.map((l) => l.type));
+    expect(t2).toContain('venue.reconciled');
+    expect(t2).not.toContain('restart.adopted-orders');
+    const n = (lines: typeof j1) => lines.filter((l) => l.type === 'entry.placed').map((l) => Number(String(l.payload.position).slice(5)));
+    expect(n(j2).length).toBeGreaterThan(0);
+    expect(Math.min(...n(j2))).toBeGreaterThan(Math.max(...n(j1)));
+    // The second run's simulated clock starts where the first one stopped.
+    expect(j2[0].time).toBe(j1.at(-1)!.time);
+
+    const status = await cli(['status', '--store', join(dir, 'p.sqlite')]);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/^bot gridchart:sim:paper:BTC:1, saved /);
+    expect(status.stdout).toMatch(/\d\d:\d\d:\d\d BTC entry \w+/);
+    expect(status.stdout).toContain('next position number: grid-');
+  }, 60_000);
+
+  it('stops gracefully on SIGINT (state saved, summary printed, exit 0) and survives a SIGKILL', async () => {
+    const dir = tmp();
+    const child = start(['paper', '--speed', '50', '--status-every', '10s', ...files(dir)]);
+    while (!/\d\d:\d\d:\d\d BTC entry/.test(child.stdoutSoFar())) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGINT');
+    const run = await child.done;
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('SIGINT: stopping gracefully');
+    expect(run.stdout).toContain('stopped: stop requested');
+    const j1 = readJournal(join(dir, 'p.jsonl'));
+    expect(j1.at(-1)?.type).toBe('paper.stopped');
+
+    // kill -9 in the middle of trading, then restart: it reconciles and goes on trading.
+    const victim = start(['paper', '--speed', '100', '--status-every', '10s', ...files(dir)]);
+    const before = (victim.stdoutSoFar().match(/ BTC entry /g) ?? []).length;
+    while ((victim.stdoutSoFar().match(/ BTC entry /g) ?? []).length < before + 3) await new Promise((r) => setTimeout(r, 50));
+    victim.kill('SIGKILL');
+    expect((await victim.done).signal).toBe('SIGKILL');
+    const count = readJournal(join(dir, 'p.jsonl')).length;
+    const after = await cli(['paper', '--speed', 'max', '--duration', '2m', '--status-every', '1m', ...files(dir)]);
+    expect(after.code).toBe(0);
+    const j3 = readJournal(join(dir, 'p.jsonl')).slice(count);
+    expect(j3.map((l) => l.type)).toContain('venue.reconciled');
+    expect(j3.filter((l) => l.level === 'error')).toEqual([]);
+  }, 60_000);
+
+  it('CFG-02 each seed preset runs 10 simulated minutes without an ERROR event and prints its distances', async () => {
+    const expected: Record<string, [string, string]> = {
+      grid_ev_positive: ['TP 0.15 % of margin at 20x = 0.0075 % price move', 'stop-loss 1.0 % of margin at 20x = 0.05 % price move'],
+      grid_hft: ['TP 0.03 % of margin at 20x = 0.0015 % price move', 'stop-loss 0.12 % of margin at 20x = 0.006 % price move'],
+      grid_original: ['TP 0.1 % of margin at 20x = 0.005 % price move', 'stop-loss 2.5 % of margin at 20x = 0.125 % price move'],
+      grid_set_and_forget: ['TP 0.22 % of margin at 20x = 0.011 % price move', 'stop-loss 1.8 % of margin at 20x = 0.09 % price move'],
+    };
+    const dir = tmp();
+    const runs = await Promise.all(
+      Object.keys(expected).map((p) => cli(['paper', '--preset', p, '--speed', 'max', '--duration', '10m', '--status-every', '10m', ...files(dir, p)])),
+    );
+    Object.keys(expected).forEach((preset, i) => {
+      const run = runs[i];
+      expect(run.code, `${preset}: ${run.stderr}`).toBe(0);
+      for (const line of expected[preset]) expect(run.stdout, preset).toContain(line);
+      expect(run.stdout).toContain(`config: preset ${preset}`);
+      expect(run.stdout).toMatch(/summary BTC: 10m 0s simulated/);
+      const journal = readJournal(join(dir, `${preset}.jsonl`));
+      expect(journal.filter((l) => l.level === 'error'), preset).toEqual([]);
+      expect(journal.some((l) => l.type === 'entry.filled'), preset).toBe(true);
+    });
+  }, 60_000);
+});
+
+describe('grid-bot errors (child process)', () => {
+  it('CFG-03 a bad value exits 2 naming the key, the value and the range, without a stack trace', async () => {
+    const dir = tmp();
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'direction: buy\norder_notional_usd: 300\ntarget_leverage: 20\nmax_margin_usd: 40\nmax_orders: 0\n');
+    const run = await cli(['paper', '--config', file, ...files(dir)]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/max_orders/);
+    expect(run.stderr).toMatch(/\b0\b/);
+    expect(run.stderr).toContain('1..1000');
+    expect(run.stderr).toContain('bad.yaml');
+    expect(run.stderr).not.toMatch(STACK);
+    expect(existsSync(join(dir, 'p.sqlite'))).toBe(false);
+  }, 30_000);
+
+  it('CFG-07 an empty config file exits 2 promptly, naming the file, without a stack trace (stack with --debug)', async () => {
+    const dir = tmp();
+    const file = join(dir, 'empty.yaml');
+    writeFileSync(file, '');
+    const run = await cli(['paper', '--config', file, ...files(dir)]);
+    expect(run.code).toBe(2);
+    expect(run.ms).toBeLessThan(5_000);
+    expect(run.stderr).toContain('empty.yaml');
+    expect(run.stderr).not.toMatch(STACK);
+    const debug = await cli(['paper', '--config', file, '--debug', ...files(dir)]);
+    expect(debug.code).toBe(2);
+    expect(debug.stderr).toMatch(STACK);
+  }, 30_000);
+
+  it('usage errors exit 2: unknown option, bad --speed, bad --duration, unknown command', async () => {
+    const dir = tmp();
+    const [unknown, speed, duration, command, none] = await Promise.all([
+      cli(['paper', '--bogus', ...files(dir)]),
+      cli(['paper', '--speed', 'fast', ...files(dir)]),
+      cli(['paper', '--duration', '10', ...files(dir)]),
+      cli(['trade']),
+      cli([]),
+    ]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown option --bogus for grid-bot paper');
+    expect(speed.code).toBe(2);
+    expect(speed.stderr).toContain('--speed "fast" is not allowed; use a positive number');
+    expect(duration.code).toBe(2);
+    expect(duration.stderr).toContain('--duration "10" is not a duration; use a number with a unit: 500ms, 30s, 10m, 2h, 1d');
+    expect(command.code).toBe(2);
+    expect(command.stderr).toContain('unknown command "trade"; commands: paper, run, status, presets, help');
+    expect(none.code).toBe(2);
+    expect(none.stdout).toContain('usage: grid-bot COMMAND');
+    for (const r of [unknown, speed, duration, command]) expect(r.stderr).not.toMatch(STACK);
+    expect(existsSync(join(dir, 'p.sqlite'))).toBe(false);
+  }, 30_000);
+
+  it('run with venue.kind lighter says the adapter is not available yet (exit 2)', async () => {
+    const dir = tmp();
+    const file = join(dir, 'lighter.yaml');
+    writeFileSync(
+      file,
+      'venue: { kind: lighter, rest_url: "https://mainnet.zklighter.elliot.ai", chain_id: 304, account_index: 1, api_key_index: 2 }\nmarket: BTC\nstrategy: { direction: buy, quantity: 0.001, target_leverage: 5, max_margin_usd: 10 }\n',
+    );
+    const run = await cli(['run', '--config', file, ...files(dir)], { LIGHTER_API_PRIVATE_KEY: 'ab'.repeat(40) });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('the Lighter adapter is not available yet in this build');
+    expect(run.stderr).not.toContain('abab');
+    const noConfig = await cli(['run', ...files(dir)]);
+    expect(noConfig.code).toBe(2);
+    expect(noConfig.stderr).toContain('grid-bot run needs --config FILE or --preset NAME');
+  }, 30_000);
+
+  it('an unexpected error exits 1 with its message; the stack only in debug', async () => {
+    const dir = tmp();
+    const blocker = join(dir, 'not-a-dir');
+    writeFileSync(blocker, 'x');
+    const store = join(blocker, 'p.sqlite');
+    const run = await cli(['paper', '--store', store, '--events', join(dir, 'e.jsonl'), '--speed', 'max', '--duration', '1s']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^error: .*not-a-dir/m);
+    expect(run.stderr).not.toMatch(STACK);
+    const debug = await cli(['paper', '--store', store, '--events', join(dir, 'e.jsonl'), '--speed', 'max', '--duration', '1s'], { DEBUG: '1' });
+    expect(debug.code).toBe(1);
+    expect(debug.stderr).toMatch(STACK);
+  }, 30_000);
+
+  it('status on a store without that bot exits 2', async () => {
+    const dir = tmp();
+    const run = await cli(['status', '--store', join(dir, 'empty.sqlite'), '--market', 'ETH']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('no bot state for ETH slot 1');
+  }, 30_000);
+});
+
+describe('grid-bot presets and help (child process)', () => {
+  it('lists every shipped preset with its distance lines, and help lists the commands', async () => {
+    const [presets, help, paperHelp] = await Promise.all([cli(['presets']), cli(['help']), cli(['paper', '--help'])]);
+    expect(presets.code).toBe(0);
+    for (const p of ['grid_ev_positive', 'grid_hft', 'grid_original', 'grid_set_and_forget', 'paper']) expect(presets.stdout).toMatch(new RegExp(`^${p}: BTC long`, 'm'));
+    expect(presets.stdout).toContain('TP 0.15 % of margin at 20x = 0.0075 % price move');
+    expect(help.code).toBe(0);
+    for (const c of ['paper', 'run', 'status', 'presets', 'help']) expect(help.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
+    expect(paperHelp.code).toBe(0);
+    expect(paperHelp.stdout).toContain('--speed N|max');
+  }, 30_000);
+});
+
+describe('value parsers', () => {
+  it('parses durations with units into integer ms', () => {
+    expect(parseDuration('10m', '--duration')).toBe(600_000);
+    expect(parseDuration('30s', '--duration')).toBe(30_000);
+    expect(parseDuration('2h', '--duration')).toBe(7_200_000);
+    expect(parseDuration('1d', '--duration')).toBe(86_400_000);
+    expect(parseDuration('1.5s', '--duration')).toBe(1500);
+    expect(parseDuration('250ms', '--duration')).toBe(250);
+    for (const bad of ['10', '-1m', '1w', 'm', '0s', '1e3s', ' ']) expect(() => parseDuration(bad, '--duration'), bad).toThrow(UsageError);
+  });
+
+  it('parses --speed as a positive number or max', () => {
+    expect(parseSpeed('max')).toBe('max');
+    expect(parseSpeed('1')).toBe(1);
+    expect(parseSpeed('2.5')).toBe(2.5);
+    for (const bad of ['0', '-1', 'fast', 'Infinity', '1e3', '']) expect(() => parseSpeed(bad), bad).toThrow(UsageError);
+  });
+});
