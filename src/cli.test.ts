@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { readJournal } from './observability/journal.ts';
+import { openKeyv } from './persistence/keyv-store.ts';
 import { parseDuration, parseSpeed, UsageError } from './cli.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -205,6 +206,9 @@ describe('grid-bot errors (child process)', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('the Lighter adapter is not available yet in this build');
     expect(run.stderr).not.toContain('abab');
+    const sim = await cli(['run', '--preset', 'grid_hft', '--speed', 'max', '--duration', '30s', ...files(dir)]);
+    expect(sim.code, sim.stderr).toBe(0);
+    expect(sim.stdout).toContain('config: preset grid_hft');
     const noConfig = await cli(['run', ...files(dir)]);
     expect(noConfig.code).toBe(2);
     expect(noConfig.stderr).toContain('grid-bot run needs --config FILE or --preset NAME');
@@ -224,11 +228,28 @@ describe('grid-bot errors (child process)', () => {
     expect(debug.stderr).toMatch(STACK);
   }, 30_000);
 
-  it('status on a store without that bot exits 2', async () => {
+  it('status without a store or without that bot exits 2 (and creates no store)', async () => {
     const dir = tmp();
-    const run = await cli(['status', '--store', join(dir, 'empty.sqlite'), '--market', 'ETH']);
+    const missing = await cli(['status', '--store', join(dir, 'none.sqlite')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`no store at ${join(dir, 'none.sqlite')}`);
+    expect(existsSync(join(dir, 'none.sqlite'))).toBe(false);
+    const eth = await cli(['status', '--store', join(dir, 'p.sqlite'), '--market', 'ETH']);
+    expect(eth.code).toBe(2);
+  }, 30_000);
+
+  it('a refused snapshot exits 2 with the reason and the store unchanged', async () => {
+    const dir = tmp();
+    const store = await openKeyv(join(dir, 'p.sqlite'));
+    await store.keyv.set('gridchart:sim:paper:BTC:1', '{"format":"something-else"}');
+    await store.close();
+    const run = await cli(['paper', '--speed', 'max', '--duration', '10s', ...files(dir)]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('no bot state for ETH slot 1');
+    expect(run.stderr).toContain('Refusing to load the snapshot at gridchart:sim:paper:BTC:1');
+    expect(run.stderr).not.toMatch(STACK);
+    const after = await openKeyv(join(dir, 'p.sqlite'));
+    expect(await after.keyv.get('gridchart:sim:paper:BTC:1')).toBe('{"format":"something-else"}');
+    await after.close();
   }, 30_000);
 });
 

@@ -10,6 +10,7 @@
  * Venues plug in through `VENUES`: `sim` runs in-process (paper); `lighter` is reported as
  * not available until its adapter lands.
  */
+import { existsSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, describeDistances, listPresets, loadConfig, type DynamicGridConfig, type LoadedConfig, type VenueConfig } from './config/index.ts';
@@ -17,7 +18,7 @@ import { Dec } from './domain/decimal.ts';
 import { formatStatusLine, clockText } from './observability/status-line.ts';
 import { MACHINE_VERSION } from '../machines/grid/types.ts';
 import { botKey, SnapshotRefusedError } from './persistence/envelope.ts';
-import { openKeyv } from './persistence/keyv-store.ts';
+import { openKeyv, parseStoreLocation } from './persistence/keyv-store.ts';
 import { SnapshotStore, simKey } from './persistence/snapshot-store.ts';
 import { DEFAULT_MARKET, DEFAULT_PAPER_EVENTS, DEFAULT_PAPER_STORE, PAPER_ACCOUNT, consoleOutput, runPaper, type PaperOptions, type PaperOutput } from './runtime/paper.ts';
 import { buildStatus } from './runtime/status.ts';
@@ -243,6 +244,11 @@ async function statusCommand(v: Record<string, string | boolean | undefined>, io
   const market = str(v.market) ?? DEFAULT_MARKET;
   const slot = str(v.slot) !== undefined ? parseSlot(str(v.slot)!) : 1;
   const location = str(v.store) ?? DEFAULT_PAPER_STORE;
+  const parsed = parseStoreLocation(location);
+  if (parsed.kind === 'sqlite' && !existsSync(parsed.file)) {
+    io.out.error(`error: no store at ${parsed.file}`);
+    return 2;
+  }
   const opened = await openKeyv(location, { onError: (e) => io.out.error(`store: ${e.message}`) });
   try {
     const store = new SnapshotStore(opened.keyv);

@@ -209,6 +209,12 @@ export class Bot {
     return this.actor.getSnapshot();
   }
 
+  /** The persisted form of the live state (what the store receives). */
+  persistedSnapshot(): unknown {
+    if (!this.actor) throw new Error('bot not started');
+    return this.actor.getPersistedSnapshot();
+  }
+
   status(): BotStatus {
     if (!this.actor) throw new Error('bot not started');
     return buildStatus(this.actor.getSnapshot());

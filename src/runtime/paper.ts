@@ -90,7 +90,9 @@ export function consoleOutput(stream: NodeJS.WriteStream = process.stdout, errSt
   };
   return {
     line: (text) => {
-      clearStatus();
+      // Keep the last status line visible above ordinary output.
+      if (statusShown) stream.write('\n');
+      statusShown = false;
       stream.write(`${text}\n`);
     },
     status: (text) => {
@@ -237,7 +239,9 @@ export async function runPaper(opts: PaperOptions): Promise<PaperResult> {
     if (!running.crashed) await settle(running.idle, drain);
     for (const d of venue.driversOf()) d.stop();
     const status = running.crashed ? null : running.status();
-    await stopBot(running);
+    // A crashed actor is not persisted again (its last good snapshot stays the restart point).
+    if (running.crashed) running.kill();
+    else await stopBot(running);
     await saver.save();
     const endedAt = clock.now();
     record({ type: 'paper.stopped', level: 'info', message: `paper run stopped (${reason}); state saved`, payload: { reason, simulatedMs: endedAt - startedAt } });
