@@ -108,6 +108,68 @@ export function cooldownEndsAt(ctx: GridContext): number | null {
   return ctx.lastCycleAt + ms + 1;
 }
 
+/**
+ * The book-dependent reasons (pause, grid step, margin cap) for one (bid, ask). A pure function
+ * of the book and the non-book inputs, memoized per identity of those inputs (XState keeps the
+ * identity of context members an event did not change), so that the hot path — a book update
+ * while the gate is closed — costs a map lookup instead of decimal arithmetic.
+ */
+function bookReasons(ctx: GridContext, book: NonNullable<GridContext['book']>): RefusalReason[] {
+  const reasons: RefusalReason[] = [];
+  if (isPaused(ctx)) reasons.push('paused');
+  const allowedByStep = gridStepAllows({
+    direction: ctx.params.direction,
+    restingExitPrices: restingExitPrices(ctx),
+    bid: book.bid,
+    ask: book.ask,
+    f: tpFraction(ctx),
+    gridStepPct: ctx.params.gridStepPct,
+  });
+  if (!allowedByStep) reasons.push('grid_step');
+  if (!marginAllows(ctx)) reasons.push('margin_cap');
+  return reasons;
+}
+
+interface MemoEntry {
+  foreign: unknown;
+  venue: unknown;
+  params: unknown;
+  market: unknown;
+  entry: unknown;
+  leverage: number;
+  byBook: Map<string, RefusalReason[]>;
+}
+const MEMO_LIMIT = 4096;
+const memo = new WeakMap<object, MemoEntry>();
+
+function memoBookReasons(ctx: GridContext, book: NonNullable<GridContext['book']>): RefusalReason[] {
+  let m = memo.get(ctx.positions);
+  if (!m || m.foreign !== ctx.foreign || m.venue !== ctx.venue || m.params !== ctx.params || m.market !== ctx.market || m.entry !== ctx.entry || m.leverage !== ctx.leverage) {
+    m = { foreign: ctx.foreign, venue: ctx.venue, params: ctx.params, market: ctx.market, entry: ctx.entry, leverage: ctx.leverage, byBook: new Map() };
+    memo.set(ctx.positions, m);
+  }
+  const key = `${book.bid}|${book.ask}`;
+  let r = m.byBook.get(key);
+  if (!r) {
+    if (m.byBook.size >= MEMO_LIMIT) m.byBook.clear();
+    r = bookReasons(ctx, book);
+    m.byBook.set(key, r);
+  }
+  return r;
+}
+
+const cooldownMemo = new Map<string, number | null>();
+function cooldownFor(resting: number, maxOrders: number, waitTimeSec: string): number | null {
+  const key = `${resting}|${maxOrders}|${waitTimeSec}`;
+  let v = cooldownMemo.get(key);
+  if (v === undefined) {
+    v = cooldownMs({ restingCount: resting, maxOrders, waitTimeSec });
+    if (cooldownMemo.size > 1024) cooldownMemo.clear();
+    cooldownMemo.set(key, v);
+  }
+  return v;
+}
+
 export function evaluateGate(ctx: GridContext): RefusalReason[] {
   const reasons: RefusalReason[] = [];
   if (!ctx.trading) reasons.push('not_trading');
@@ -115,7 +177,27 @@ export function evaluateGate(ctx: GridContext): RefusalReason[] {
     reasons.push('no_book');
     return reasons;
   }
-  if (isPaused(ctx)) reasons.push('paused');
+  const fromBook = memoBookReasons(ctx, ctx.book);
+  if (fromBook[0] === 'paused') reasons.push('paused');
+  const resting = restingExitCount(ctx);
+  if (resting >= ctx.params.maxOrders) reasons.push('max_orders');
+  else if (ctx.lastCycleAt !== null) {
+    // cooldownAllows, with the cooldown length memoized (it only depends on the count).
+    const dropped = ctx.prevResting !== null && resting < ctx.prevResting;
+    const cooldown = cooldownFor(resting, ctx.params.maxOrders, ctx.params.waitTimeSec);
+    if (!dropped && (cooldown === null || !(ctx.now - ctx.lastCycleAt > cooldown))) reasons.push('cooldown');
+  }
+  for (const r of fromBook) if (r !== 'paused') reasons.push(r);
+  return reasons;
+}
+
+/** The unmemoized evaluation (tests check the memo against it). */
+export function evaluateGateDirect(ctx: GridContext): RefusalReason[] {
+  const reasons: RefusalReason[] = [];
+  if (!ctx.trading) reasons.push('not_trading');
+  if (!ctx.book) return [...reasons, 'no_book'];
+  const fromBook = bookReasons(ctx, ctx.book);
+  if (fromBook[0] === 'paused') reasons.push('paused');
   const resting = restingExitCount(ctx);
   if (resting >= ctx.params.maxOrders) reasons.push('max_orders');
   else if (
@@ -131,16 +213,7 @@ export function evaluateGate(ctx: GridContext): RefusalReason[] {
   ) {
     reasons.push('cooldown');
   }
-  const allowedByStep = gridStepAllows({
-    direction: ctx.params.direction,
-    restingExitPrices: restingExitPrices(ctx),
-    bid: ctx.book.bid,
-    ask: ctx.book.ask,
-    f: tpFraction(ctx),
-    gridStepPct: ctx.params.gridStepPct,
-  });
-  if (!allowedByStep) reasons.push('grid_step');
-  if (!marginAllows(ctx)) reasons.push('margin_cap');
+  for (const r of fromBook) if (r !== 'paused') reasons.push(r);
   return reasons;
 }
 

@@ -141,24 +141,9 @@ export const gridMachine = setup({
       for (const j of plan.journal) enqueue(journalAction(j));
     }),
     evaluateGate: enqueueActions(({ context, enqueue }) => {
-      const reasons = evaluateGate(context);
-      const open = reasons.length === 0;
-      const resting = restingExitCount(context);
-      const same = open === context.gate.open && reasons.length === context.gate.reasons.length && reasons.every((r, i) => r === context.gate.reasons[i]);
-      const journaled = context.journaled.filter((r) => reasons.includes(r));
-      const fresh = reasons.filter((r) => EPISODE_REASONS.has(r) && !journaled.includes(r));
-      for (const r of fresh) {
-        enqueue(journalAction(refusalEntry(context, r)));
-        journaled.push(r);
-      }
-      const journaledChanged = journaled.length !== context.journaled.length || fresh.length > 0;
-      if (!same || journaledChanged || context.prevResting !== resting) {
-        enqueue.assign({
-          gate: same ? context.gate : { open, reasons },
-          journaled: journaledChanged ? journaled : context.journaled,
-          prevResting: resting,
-        });
-      }
+      const { patch, journal } = gateUpdate(context);
+      for (const j of journal) enqueue(journalAction(j));
+      if (patch) enqueue.assign(patch);
     }),
   },
 }).createMachine({
@@ -193,23 +178,30 @@ export const gridMachine = setup({
   }),
   on: {
     'market.bbo': {
-      actions: [
-        enqueueActions(({ context, event, enqueue }) => {
-          const book = { bid: event.bbo.bid, ask: event.bbo.ask };
-          const next = { ...context, book, now: Math.max(context.now, event.at) };
-          const paused = isPaused(next);
-          enqueue.assign({ book, now: next.now, ...(paused !== context.paused ? { paused } : {}) });
-          if (paused !== context.paused) {
-            enqueue({
-              type: 'journal',
-              params: paused
+      // The hot path: one assign per book update; the gate is evaluated only while an entry
+      // could be placed (entry idle), journal entries only when an episode starts or ends.
+      actions: enqueueActions(({ context, event, enqueue }) => {
+        const book = { bid: event.bbo.bid, ask: event.bbo.ask };
+        const now = Math.max(context.now, event.at);
+        const patch: Partial<GridContext> = { book, now };
+        const paused = context.params.pausePrice ? isPaused({ params: context.params, book }) : false;
+        if (paused !== context.paused) {
+          patch.paused = paused;
+          enqueue(
+            journalAction(
+              paused
                 ? { type: 'grid.paused', level: 'warning', message: `mid beyond pause price ${context.params.pausePrice}: new entries paused`, payload: { bid: book.bid, ask: book.ask, pausePrice: context.params.pausePrice } }
                 : { type: 'grid.resumed', level: 'info', message: `mid back within pause price ${context.params.pausePrice}: entries resume`, payload: { bid: book.bid, ask: book.ask } },
-            });
-          }
-          if (context.entryIdle) enqueue('evaluateGate');
-        }),
-      ],
+            ),
+          );
+        }
+        if (context.entryIdle) {
+          const gate = gateUpdate({ ...context, ...patch });
+          for (const j of gate.journal) enqueue(journalAction(j));
+          if (gate.patch) Object.assign(patch, gate.patch);
+        }
+        enqueue.assign(patch);
+      }),
     },
     'order.updated': {
       actions: [
@@ -616,6 +608,28 @@ export const gridMachine = setup({
     },
   },
 });
+
+/** New gate state (or null when unchanged) and the journal entries of episodes that start. */
+function gateUpdate(context: GridContext): { patch: Partial<GridContext> | null; journal: JournalEntry[] } {
+  const reasons = evaluateGate(context);
+  const open = reasons.length === 0;
+  const resting = restingExitCount(context);
+  const same = open === context.gate.open && reasons.length === context.gate.reasons.length && reasons.every((r, i) => r === context.gate.reasons[i]);
+  const journaled = context.journaled.filter((r) => reasons.includes(r));
+  const fresh = reasons.filter((r) => EPISODE_REASONS.has(r) && !journaled.includes(r));
+  const journal = fresh.map((r) => refusalEntry(context, r));
+  journaled.push(...fresh);
+  const journaledChanged = journaled.length !== context.journaled.length || fresh.length > 0;
+  if (same && !journaledChanged && context.prevResting === resting) return { patch: null, journal };
+  return {
+    patch: {
+      gate: same ? context.gate : { open, reasons },
+      journaled: journaledChanged ? journaled : context.journaled,
+      prevResting: resting,
+    },
+    journal,
+  };
+}
 
 function refusalEntry(ctx: GridContext, reason: RefusalReason): JournalEntry {
   if (reason === 'margin_cap') {

@@ -219,8 +219,11 @@ export class WsHub {
       if (err instanceof SimApiError) return this.error(conn, err.code, err.message);
       throw err;
     }
+    // Build the snapshot before registering: publishing pending book changes must not
+    // reach the new subscriber ahead of its snapshot.
+    const snapshot = snapshotFrame(this.c.x, this.c.feed, sub);
     conn.subs.set(sub.key, sub);
-    this.emit(conn, sub, snapshotFrame(this.c.x, this.c.feed, sub));
+    this.emit(conn, sub, snapshot);
   }
 
   private unsubscribe(conn: Conn, channel: unknown): void {
