@@ -32,10 +32,15 @@ export function holdsLimitExit(p: PositionSummary): boolean {
   return !(p.state === 'closed' || p.state === 'retired' || p.state.startsWith('retiring') || p.state.startsWith('marketFallback'));
 }
 
-/** Positions with a resting limit exit (ladder legs count once). */
+const restingMemo = new WeakMap<object, number>();
+
+/** Positions with a resting limit exit (ladder legs count once); memoized per positions object. */
 export function restingExitCount(ctx: Pick<GridContext, 'positions'>): number {
+  const hit = restingMemo.get(ctx.positions);
+  if (hit !== undefined) return hit;
   let n = 0;
   for (const p of Object.values(ctx.positions)) if (holdsLimitExit(p)) n++;
+  restingMemo.set(ctx.positions, n);
   return n;
 }
 
@@ -114,7 +119,8 @@ export function cooldownEndsAt(ctx: GridContext): number | null {
  * identity of context members an event did not change), so that the hot path — a book update
  * while the gate is closed — costs a map lookup instead of decimal arithmetic.
  */
-function bookReasons(ctx: GridContext, book: NonNullable<GridContext['book']>): RefusalReason[] {
+function bookReasons(ctxIn: GridContext, book: NonNullable<GridContext['book']>): RefusalReason[] {
+  const ctx = ctxIn.book === book ? ctxIn : { ...ctxIn, book };
   const reasons: RefusalReason[] = [];
   if (isPaused(ctx)) reasons.push('paused');
   const allowedByStep = gridStepAllows({
@@ -170,14 +176,15 @@ function cooldownFor(resting: number, maxOrders: number, waitTimeSec: string): n
   return v;
 }
 
-export function evaluateGate(ctx: GridContext): RefusalReason[] {
+/** The refusal reasons now; `book` / `now` override the context's (the hot path passes them). */
+export function evaluateGate(ctx: GridContext, book: GridContext['book'] = ctx.book, now: number = ctx.now): RefusalReason[] {
   const reasons: RefusalReason[] = [];
   if (!ctx.trading) reasons.push('not_trading');
-  if (!ctx.book) {
+  if (!book) {
     reasons.push('no_book');
     return reasons;
   }
-  const fromBook = memoBookReasons(ctx, ctx.book);
+  const fromBook = memoBookReasons(ctx, book);
   if (fromBook[0] === 'paused') reasons.push('paused');
   const resting = restingExitCount(ctx);
   if (resting >= ctx.params.maxOrders) reasons.push('max_orders');
@@ -185,7 +192,7 @@ export function evaluateGate(ctx: GridContext): RefusalReason[] {
     // cooldownAllows, with the cooldown length memoized (it only depends on the count).
     const dropped = ctx.prevResting !== null && resting < ctx.prevResting;
     const cooldown = cooldownFor(resting, ctx.params.maxOrders, ctx.params.waitTimeSec);
-    if (!dropped && (cooldown === null || !(ctx.now - ctx.lastCycleAt > cooldown))) reasons.push('cooldown');
+    if (!dropped && (cooldown === null || !(now - ctx.lastCycleAt > cooldown))) reasons.push('cooldown');
   }
   for (const r of fromBook) if (r !== 'paused') reasons.push(r);
   return reasons;

@@ -177,9 +177,16 @@ export const gridMachine = setup({
     startedAt: input.now,
   }),
   on: {
-    'market.bbo': {
-      // The hot path: one assign per book update; the gate is evaluated only while an entry
-      // could be placed (entry idle), journal entries only when an episode starts or ends.
+    'market.bbo': [
+      {
+        // The hot path: while an entry is in flight and no pause price is set, a book update
+        // only stores the book (a plain assign, the cheapest transition XState has).
+        guard: ({ context }) => !context.entryIdle && !context.params.pausePrice,
+        actions: assign(({ context, event }) => ({ book: { bid: event.bbo.bid, ask: event.bbo.ask }, now: Math.max(context.now, event.at) })),
+      },
+      {
+      // Otherwise one assign as well; the gate is evaluated while an entry could be placed
+      // (entry idle), journal entries only when an episode starts or ends.
       actions: enqueueActions(({ context, event, enqueue }) => {
         const book = { bid: event.bbo.bid, ask: event.bbo.ask };
         const now = Math.max(context.now, event.at);
@@ -196,13 +203,14 @@ export const gridMachine = setup({
           );
         }
         if (context.entryIdle) {
-          const gate = gateUpdate({ ...context, ...patch });
+          const gate = gateUpdate(context, book, now);
           for (const j of gate.journal) enqueue(journalAction(j));
           if (gate.patch) Object.assign(patch, gate.patch);
         }
         enqueue.assign(patch);
       }),
-    },
+      },
+    ],
     'order.updated': {
       actions: [
         'storeEventTime',
@@ -610,14 +618,18 @@ export const gridMachine = setup({
 });
 
 /** New gate state (or null when unchanged) and the journal entries of episodes that start. */
-function gateUpdate(context: GridContext): { patch: Partial<GridContext> | null; journal: JournalEntry[] } {
-  const reasons = evaluateGate(context);
+function gateUpdate(
+  context: GridContext,
+  book: GridContext['book'] = context.book,
+  now: number = context.now,
+): { patch: Partial<GridContext> | null; journal: JournalEntry[] } {
+  const reasons = evaluateGate(context, book, now);
   const open = reasons.length === 0;
   const resting = restingExitCount(context);
   const same = open === context.gate.open && reasons.length === context.gate.reasons.length && reasons.every((r, i) => r === context.gate.reasons[i]);
   const journaled = context.journaled.filter((r) => reasons.includes(r));
   const fresh = reasons.filter((r) => EPISODE_REASONS.has(r) && !journaled.includes(r));
-  const journal = fresh.map((r) => refusalEntry(context, r));
+  const journal = fresh.map((r) => refusalEntry({ ...context, book }, r));
   journaled.push(...fresh);
   const journaledChanged = journaled.length !== context.journaled.length || fresh.length > 0;
   if (same && !journaledChanged && context.prevResting === resting) return { patch: null, journal };

@@ -151,3 +151,34 @@ describe('runSimulated at speed N', () => {
     expect(() => validateSpeed(2.5)).not.toThrow();
   });
 });
+
+describe('settle', () => {
+  it('fires a timer due now that a pending effect waits for (no deadlock), without moving time', async () => {
+    const clock = new SimClock(0);
+    const idle = new IdleTracker();
+    let openGate!: () => void;
+    const gate = new Promise<void>((r) => (openGate = r));
+    const log: string[] = [];
+    clock.setTimeout(() => {
+      // Effect 1 waits for the gate (like a restored placement waiting for reconciliation).
+      void idle.track(gate.then(() => log.push(`placed@${clock.now()}`)));
+      // Effect 2 finishes after real I/O, then the machine arms a zero-delay timer that opens the gate.
+      void idle.track(realDelay(10).then(() => clock.setTimeout(() => (log.push(`gate@${clock.now()}`), openGate()), 0)));
+    }, 1000);
+    clock.setTimeout(() => log.push(`next@${clock.now()}`), 2000);
+    const res = await runSimulated({ clock, idle, drain: async () => {}, speed: 'max', shouldStop: () => false });
+    expect(res.reason).toBe('no-timers');
+    expect(log).toEqual(['gate@1000', 'placed@1000', 'next@2000']);
+  });
+
+  it('throws instead of hanging when an effect waits for a future simulated time', async () => {
+    const clock = new SimClock(0);
+    const idle = new IdleTracker();
+    clock.setTimeout(() => {
+      void idle.track(new Promise<void>((r) => clock.setTimeout(r, 5000)));
+    }, 1000);
+    await expect(runSimulated({ clock, idle, drain: async () => {}, speed: 'max', shouldStop: () => false, stallMs: 50 })).rejects.toThrow(
+      /simulated clock stalled: effects have been pending .* at simulated 1970-01-01T00:00:01.000Z with no timer due/,
+    );
+  });
+});

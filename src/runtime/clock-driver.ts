@@ -1,10 +1,16 @@
 /**
  * runSimulated(): drives a `SimClock` for paper runs and replays.
  *
- * - `speed: 'max'`: as fast as possible. Before every timer step the system is settled:
+ * - `speed: 'max'`: as fast as possible. Before every jump of time the system is settled:
  *   venue stream events delivered (`drain`), a macrotask turn for promise chains, and every
  *   tracked effect finished (`idle.whenIdle()`). So simulated time only jumps when nothing
- *   is pending: no effect in flight, no undelivered stream event.
+ *   is pending: no effect in flight, no undelivered stream event. Timers due at the CURRENT
+ *   time fire while effects are pending (time does not move): an effect may wait for one,
+ *   e.g. a restored placement waits for the reconcile gate, which opens after the machine's
+ *   zero-delay `reconcile.check` timer.
+ * - Stall guard: an effect that waits for a FUTURE simulated timer (e.g. simulated response
+ *   latency) can never finish at speed max; after `stallMs` of wall time without progress
+ *   `settle` throws naming the situation instead of hanging.
  * - `speed: N`: simulated time advances N× wall time. The driver sleeps real time until the
  *   next timer is due at that pace (in short slices, so `shouldStop` is seen promptly), moving
  *   the clock along with the wall so `clock.now()` stays current; it also settles before every
@@ -35,6 +41,8 @@ export interface RunSimulatedOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Longest real sleep before `shouldStop` is checked again (ms, default 50). */
   sliceMs?: number;
+  /** See `settle` (default DEFAULT_STALL_MS). */
+  stallMs?: number;
 }
 
 export type StopReason = 'until' | 'stopped' | 'no-timers';
@@ -47,23 +55,51 @@ export interface RunSimulatedResult {
   endedAt: number;
 }
 
-const MAX_SETTLE_ROUNDS = 10_000;
+/** Wall ms of busy effects with no progress before `settle` gives up (default). */
+export const DEFAULT_STALL_MS = 30_000;
 
 const macrotask = () => new Promise<void>((r) => setImmediate(r));
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Lets every pending effect and stream event run at the current simulated time. */
-export async function settle(idle: IdleSource, drain: () => Promise<void>): Promise<void> {
-  for (let i = 0; i < MAX_SETTLE_ROUNDS; i++) {
+export interface SettleOptions {
+  /** Wall ms without progress while effects are pending before throwing (default 30 s). */
+  stallMs?: number;
+  /** Return early (with effects still pending) once this turns true. */
+  shouldStop?: () => boolean;
+}
+
+/**
+ * Lets every pending effect, stream event and timer due NOW run, without moving time.
+ * Returns when no effect is pending and no timer is due at the current time.
+ */
+export async function settle(clock: SimClock, idle: IdleSource, drain: () => Promise<void>, opts: SettleOptions = {}): Promise<void> {
+  const stallMs = opts.stallMs ?? DEFAULT_STALL_MS;
+  let progressAt = performance.now();
+  for (;;) {
     await drain();
     await macrotask();
-    // An effect that was pending may have produced stream events: drain once more after it.
-    const wasBusy = idle.busy;
-    await idle.whenIdle();
-    await macrotask();
-    if (!wasBusy && !idle.busy) return;
+    const due = clock.nextDue();
+    if (due !== undefined && due <= clock.now()) {
+      clock.step();
+      progressAt = performance.now();
+      continue;
+    }
+    if (!idle.busy) return;
+    if (opts.shouldStop?.()) return;
+    // Wait for the effects, but look again soon: one of them may wait for a timer due now
+    // that another one has just set. Once they are done, loop to drain what they produced.
+    await Promise.race([idle.whenIdle(), realSleep(1)]);
+    if (!idle.busy) {
+      progressAt = performance.now();
+      continue;
+    }
+    if (performance.now() - progressAt > stallMs) {
+      throw new Error(
+        `simulated clock stalled: effects have been pending for ${Math.round(performance.now() - progressAt)} ms of wall time at simulated ${new Date(clock.now()).toISOString()} ` +
+          `with no timer due; an effect is waiting for something only a later simulated time can bring`,
+      );
+    }
   }
-  throw new Error(`runSimulated: the system did not become idle after ${MAX_SETTLE_ROUNDS} rounds`);
 }
 
 export function validateSpeed(speed: number | 'max'): void {
@@ -84,11 +120,12 @@ export async function runSimulated(opts: RunSimulatedOptions): Promise<RunSimula
   const wallStart = wallNow();
   let steps = 0;
   const done = (reason: StopReason): RunSimulatedResult => ({ reason, steps, startedAt, endedAt: clock.now() });
+  const settleOpts: SettleOptions = { shouldStop, ...(opts.stallMs !== undefined ? { stallMs: opts.stallMs } : {}) };
   const paced = () => Math.floor(startedAt + (wallNow() - wallStart) * (speed as number));
 
   for (;;) {
     if (shouldStop()) return done('stopped');
-    await settle(idle, drain);
+    await settle(clock, idle, drain, settleOpts);
     if (shouldStop()) return done('stopped');
     const due = clock.nextDue();
     const limit = until ?? Infinity;
@@ -113,7 +150,7 @@ export async function runSimulated(opts: RunSimulatedOptions): Promise<RunSimula
       steps++;
     } else {
       clock.advanceTo(limit);
-      await settle(idle, drain);
+      await settle(clock, idle, drain, settleOpts);
       return done('until');
     }
   }

@@ -7,7 +7,13 @@ import { decodeClientIndex } from '../domain/client-index.ts';
 import type { JournalLine } from '../observability/journal.ts';
 import { openKeyv } from '../persistence/keyv-store.ts';
 import { simKey } from '../persistence/snapshot-store.ts';
-import { runPaper, type PaperOptions, type PaperOutput } from './paper.ts';
+import { SnapshotStore } from '../persistence/snapshot-store.ts';
+import { gridParamsFrom } from './params.ts';
+import { loadPaperConfig, runPaper, type PaperOptions, type PaperOutput } from './paper.ts';
+import { VenueStateSaver, captureRecord, guardedKv, openPaperVenue } from './paper-venue.ts';
+import { Bot } from './bot.ts';
+import { runSimulated } from './clock-driver.ts';
+import type { DynamicGridConfig } from '../config/index.ts';
 
 function capture() {
   const lines: string[] = [];
@@ -95,6 +101,49 @@ describe('runPaper', () => {
     expect(types(second.journal)).not.toContain('restart.adopted-orders');
     const placed = first.journal.filter((l) => l.type === 'entry.placed' || l.type === 'exit.placed').length;
     expect(placed).toBeGreaterThan(0);
+  }, 30_000);
+
+  it('resumes a bot killed between the write-ahead of an entry and its send (restored placement waits for reconciliation)', async () => {
+    const dir = tmp();
+    const file = join(dir, 'p.sqlite');
+    const opened = await openKeyv(file);
+    const store = new SnapshotStore(opened.keyv);
+    const { venue, clock } = await openPaperVenue({ store, market: 'BTC', seed: 1 });
+    const saver = new VenueStateSaver(store, 'BTC', () => captureRecord(venue, clock));
+    const strategy = loadPaperConfig({ env: {} }).config.strategy as DynamicGridConfig;
+    const bot = new Bot({
+      params: gridParamsFrom(strategy),
+      market: 'BTC',
+      slot: 1,
+      targetLeverage: strategy.target_leverage,
+      venue,
+      clock,
+      kv: guardedKv(opened.keyv, saver),
+      identity: { venue: 'sim', account: 'paper', market: 'BTC', slot: 1, variant: 'dynamic-grid' },
+      journal: () => undefined,
+    });
+    let killed = false;
+    venue.control.onOrderArrival(() => {
+      if (killed) return;
+      killed = true;
+      bot.kill(); // the process dies: the entry's index is durable, the order never reached the venue
+      throw new Error('process killed before the send');
+    });
+    await bot.start();
+    await runSimulated({ clock, idle: bot.idle, drain: () => venue.control.drain(), speed: 'max', until: clock.now() + 60_000, shouldStop: () => killed });
+    expect(killed).toBe(true);
+    await saver.save();
+    const env = JSON.parse((await opened.keyv.get(bot.key))!) as { snapshot: { value: { entry: string } } };
+    await opened.close();
+    expect(env.snapshot.value.entry).toBe('placing');
+
+    const resumed = await paper(dir, { speed: 'max', durationMs: 30_000, statusEveryMs: 30_000 });
+    expect(resumed.result.reason).toBe('until');
+    const order = resumed.journal.map((l) => l.type);
+    expect(order.indexOf('venue.reconciled')).toBeGreaterThan(-1);
+    const placed = resumed.journal.filter((l) => l.type === 'entry.placed');
+    expect(placed[0]?.payload.position).toBe('grid-1'); // the same index, re-sent after reconciliation
+    expect(resumed.journal.filter((l) => l.level === 'error')).toEqual([]);
   }, 30_000);
 
   it('writes client indexes of its own slot only', async () => {

@@ -36,6 +36,8 @@ export const DEFAULT_PAPER_EVENTS = './data/paper-events.jsonl';
 export const DEFAULT_MARKET = 'BTC';
 export const DEFAULT_STATUS_EVERY_MS = 5_000;
 export const PAPER_ACCOUNT = 'paper';
+/** Longest wall time the graceful stop waits for pending effects before stopping anyway. */
+export const STOP_SETTLE_MS = 10_000;
 
 export interface PaperOutput {
   /** A line for stdout. */
@@ -236,7 +238,14 @@ export async function runPaper(opts: PaperOptions): Promise<PaperResult> {
     // 5. Graceful stop.
     const reason: PaperResult['reason'] = running.crashed ? 'crashed' : run.reason;
     for (const id of timers) clock.clearTimeout(id);
-    if (!running.crashed) await settle(running.idle, drain);
+    if (!running.crashed) {
+      try {
+        await settle(clock, running.idle, drain, { stallMs: STOP_SETTLE_MS });
+      } catch (err) {
+        // Stop anyway: the snapshot records the pending effect and a restart re-runs it.
+        record({ type: 'paper.stop-unsettled', level: 'warning', message: `stopping with effects still pending: ${(err as Error).message}` });
+      }
+    }
     for (const d of venue.driversOf()) d.stop();
     const status = running.crashed ? null : running.status();
     // A crashed actor is not persisted again (its last good snapshot stays the restart point).
