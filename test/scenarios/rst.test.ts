@@ -405,6 +405,7 @@ describe('RST restart and persistence', () => {
       const h = await startHarness({ noStart: true, kv: store.keyv, params: { timeoutMs: 60_000 } });
       await h.start();
       await h.advanceTo(30_000);
+      await h.bot.flush();
       h.bot.kill();
       await h.advanceTo(restartAt);
       await h.start();
@@ -426,6 +427,7 @@ describe('RST restart and persistence', () => {
     h.control.onOrderArrival(null);
     const cancelAt = h.clock.now();
     await h.advance(1000);
+    await h.bot.flush(); // the cancel was durable long before the crash (1 s of wall time)
     h.bot.kill();
     await h.advance(500);
     await h.start();
