@@ -93,7 +93,7 @@ export const gridMachine = setup({
     placeOrder: fromPromise<PlaceOrderOutput, PlaceOrderInput>(notProvided('placeOrder')),
     cancelOrder: fromPromise<PlaceOrderOutput, CancelOrderInput>(notProvided('cancelOrder')),
     queryOrder: fromPromise<QueryOrderOutput, QueryOrderInput>(notProvided('queryOrder')),
-    cancelOrders: fromPromise<PlaceOrderOutput, { market: string; clientIndexes: number[] }>(notProvided('cancelOrders')),
+    cancelOrders: fromPromise<PlaceOrderOutput, { market: string; clientIndexes: number[]; ungated?: boolean }>(notProvided('cancelOrders')),
     reconcile: fromPromise<ReconcileReport, ReconcileInput>(notProvided('reconcile')),
     deadline: fromCallback<GridEvent, DeadlineInput>(notProvided('deadline')),
     position: positionMachine,
@@ -361,7 +361,7 @@ export const gridMachine = setup({
           always: [{ guard: ({ context }) => context.orphans.length === 0, target: 'trading' }],
           invoke: {
             src: 'cancelOrders',
-            input: ({ context }) => ({ market: context.market.symbol, clientIndexes: context.orphans }),
+            input: ({ context }) => ({ market: context.market.symbol, clientIndexes: context.orphans, ungated: true }),
             onDone: {
               target: 'trading',
               actions: [

@@ -2,152 +2,68 @@
  * Position child machine: one per tracked position `grid-{n}`.
  *
  *   start → placingExit → exitResting → (exitCanceled → placingExit (close-retry-k) …)
- *         → marketFallback → closed          (also: recovering, replacingExit, retiring)
+ *         → marketFallback → closed
+ *   exitResting → cancelling → (placingExit refresh | ladder | marketFallback | retired)
+ *   recovery of a stuck exit (position_timeout after its first exit was accepted):
+ *   aggressive/hedge → cancel, market close; ladder → cancel, three legs, then aggressive;
+ *   none → alert once.
  *
  * Invariants:
- * - At most one exit order of this position is live at a time: a new exit is only sent after
- *   the previous one reached a terminal status on the venue (or never existed there).
- * - Every new exit order gets a new client index (close, close-retry-1..3, market-exit-a,
- *   refresh-m); a re-send after a lost answer or transient error keeps the same index.
- * - `closed` is reached only when the venue-confirmed exit fills sum to the position size;
- *   an order's disappearance is never taken as a fill.
- * - Every market order is reduce-only and sized min(remaining, |venue position|).
- * - Pure: effects are the named actors (placeOrder, cancelOrder, queryOrder, deadline) and
- *   the named `journal` action, provided at runtime.
+ * - At most one exit order (or one ladder) of this position is live: a new one is sent only
+ *   after every earlier one reached a terminal status on the venue (`cancelling` waits).
+ * - Every new order gets a new client index (close, close-retry-1..3, ladder-1..3,
+ *   market-exit-a, refresh-m); a re-send after a lost answer or transient error keeps it.
+ * - `closed` only when venue-confirmed exit fills sum to the size; an order's disappearance
+ *   is never taken as a fill.
+ * - Every market order is reduce-only and sized min(remaining, |venue position|); failed
+ *   market attempts are ≥ 5 s apart with non-decreasing gaps.
+ * - Pure: effects are the named actors and the named `journal` action, provided at runtime.
  */
 import { assign, fromCallback, fromPromise, sendParent, setup } from 'xstate';
-import { isTransient, isVenueError } from '../../adapters/types.ts';
-import { role as roles, MAX_CLOSE_RETRIES, orderName, positionId } from '../../src/domain/client-index.ts';
+import { isTransient, isVenueError, type VenueOrder } from '../../adapters/types.ts';
+import { MAX_CLOSE_RETRIES, orderName, positionId, role as roles } from '../../src/domain/client-index.ts';
 import { Dec } from '../../src/domain/decimal.ts';
-import { closeRetryPrice, marketWorstPrice } from '../../src/domain/grid-math.ts';
-import { applyFill, applyOrderUpdate, filledNotional, isTerminal, newOrderRecord } from '../shared/orders.ts';
+import { applyOrderUpdate, isTerminal } from '../shared/orders.ts';
 import type {
   CancelOrderInput,
   DeadlineInput,
   JournalEntry,
   PlaceOrderInput,
   PlaceOrderOutput,
-  PositionSummary,
   QueryOrderInput,
   QueryOrderOutput,
 } from '../shared/types.ts';
+import {
+  applyFillToOwn,
+  applyUpdateToOwn,
+  ladderLegs,
+  liveOrders,
+  marketBackoffMs,
+  markAccepted,
+  nextLimitExit,
+  nextMarketExit,
+  realizedPnlOf,
+  remainingOf,
+  sendBackoffMs,
+  summarize,
+} from './logic.ts';
 import type { PositionContext, PositionEvent, PositionInput } from './types.ts';
+
+export { remainingOf, realizedPnlOf, sendBackoffMs, summarize } from './logic.ts';
 
 const notProvided = (name: string) => () => {
   throw new Error(`${name} is not provided: supply it with machine.provide()`);
 };
 
-/** Back-off for sends that created no order: 0.5 s doubling to 30 s. */
-export function sendBackoffMs(errors: number): number {
-  return Math.min(30_000, 500 * 2 ** Math.max(0, errors - 1));
+export interface CancelOrdersInput {
+  market: string;
+  clientIndexes: number[];
 }
-
-export function remainingOf(ctx: Pick<PositionContext, 'size' | 'exitFilledPrior' | 'exit'>): string {
-  const exitFilled = new Dec(ctx.exitFilledPrior).plus(ctx.exit ? ctx.exit.filled : '0');
-  const r = new Dec(ctx.size).minus(exitFilled);
-  return (r.isNegative() ? new Dec(0) : r).toFixed();
-}
-
-export function realizedPnlOf(ctx: PositionContext): string {
-  const filled = new Dec(ctx.exitFilledPrior).plus(ctx.exit ? ctx.exit.filled : '0');
-  const notional = new Dec(ctx.exitNotionalPrior).plus(ctx.exit ? filledNotional(ctx.exit) : '0');
-  const cost = filled.times(ctx.entryPrice);
-  return (ctx.params.direction === 'buy' ? notional.minus(cost) : cost.minus(notional)).toFixed();
-}
-
-export function summarize(ctx: PositionContext, state: string): PositionSummary {
-  return {
-    n: ctx.n,
-    size: ctx.size,
-    remaining: remainingOf(ctx),
-    entryPrice: ctx.entryPrice,
-    exit: ctx.exit
-      ? { clientIndex: ctx.exit.clientIndex, price: ctx.exit.price, type: ctx.exit.type, status: ctx.exit.status, size: ctx.exit.size }
-      : null,
-    state,
-    realizedPnl: realizedPnlOf(ctx),
-    exitAccepted: ctx.exitAccepted,
-  };
-}
-
-const exitSide = (ctx: PositionContext) => (ctx.params.direction === 'buy' ? 'sell' : 'buy') as 'buy' | 'sell';
-
-/** Moves the current exit's fills into the prior totals (it has ended) and clears it. */
-function retireExit(ctx: PositionContext): Partial<PositionContext> {
-  if (!ctx.exit) return {};
-  return {
-    exitFilledPrior: new Dec(ctx.exitFilledPrior).plus(ctx.exit.filled).toFixed(),
-    exitNotionalPrior: new Dec(ctx.exitNotionalPrior).plus(filledNotional(ctx.exit)).toFixed(),
-    exit: null,
-  };
-}
-
-/** The next limit exit: close first, then close-retry-k after k failures, refresh-m when replacing. */
-function nextLimitExit(ctx: PositionContext, kind: 'retry' | 'refresh'): Partial<PositionContext> {
-  const base = retireExit(ctx);
-  const merged = { ...ctx, ...base };
-  const remaining = remainingOf(merged);
-  const p = ctx.params;
-  let role;
-  let price = ctx.tpPrice;
-  let refreshes = ctx.refreshes;
-  if (kind === 'refresh') {
-    refreshes += 1;
-    role = roles.refresh(refreshes);
-  } else if (ctx.failures === 0) {
-    role = roles.close();
-  } else {
-    role = roles.closeRetry(ctx.failures);
-    const book = ctx.book ?? { bid: ctx.tpPrice, ask: ctx.tpPrice };
-    price = closeRetryPrice({
-      direction: p.direction,
-      tpPrice: ctx.tpPrice,
-      bid: book.bid,
-      ask: book.ask,
-      tick: p.tick,
-      multiplier: p.multiplier,
-      k: ctx.failures,
-    });
-  }
-  const exit = newOrderRecord({
-    slot: p.slot,
-    n: ctx.n,
-    role,
-    side: exitSide(ctx),
-    type: 'limit',
-    price,
-    size: remaining,
-    reduceOnly: true,
-    postOnly: true,
-    sentAt: ctx.now,
-    expiresAt: ctx.now + p.exitLifetimeMs,
-  });
-  return { ...base, exit, refreshes, lastSendAt: ctx.now, sendErrors: 0, resizePending: false, refreshPending: false };
-}
-
-function nextMarketExit(ctx: PositionContext): Partial<PositionContext> {
-  const base = retireExit(ctx);
-  const merged = { ...ctx, ...base };
-  const remaining = new Dec(remainingOf(merged));
-  const venue = new Dec(ctx.venueSize);
-  const size = venue.gt(0) && venue.lt(remaining) ? venue : remaining;
-  const p = ctx.params;
-  const side = exitSide(ctx);
-  const book = ctx.book ?? { bid: ctx.entryPrice, ask: ctx.entryPrice };
-  const a = ctx.marketAttempts + 1;
-  const exit = newOrderRecord({
-    slot: p.slot,
-    n: ctx.n,
-    role: roles.marketExit(Math.min(a, 64)),
-    side,
-    type: 'market',
-    price: marketWorstPrice({ side, bid: book.bid, ask: book.ask, slippagePct: p.slippagePct, tick: p.tick }),
-    size: size.toFixed(),
-    reduceOnly: true,
-    postOnly: false,
-    sentAt: ctx.now,
-  });
-  return { ...base, exit, marketAttempts: a, lastSendAt: ctx.now, sendErrors: 0 };
+export interface QueryOrdersOutput {
+  orders: VenueOrder[];
+  /** Indexes the venue never had. */
+  missing: number[];
+  at: number;
 }
 
 function envOf(ctx: PositionContext, e: { at?: number; book?: unknown; venueSize?: unknown }): Partial<PositionContext> {
@@ -162,17 +78,24 @@ const exitLabel = (ctx: PositionContext) => (ctx.exit ? orderName(ctx.n, ctx.exi
 
 /** Reports the summary under an explicit state name (entry actions see the previous snapshot). */
 const reportAs = (state: string) =>
-  sendParent(({ context }: { context: PositionContext }) => ({ type: 'position.summary' as const, summary: summarize(context, state) })) as never;
+  sendParent(({ context }: { context: PositionContext }) => ({
+    type: 'position.summary' as const,
+    summary: summarize(context, state === 'cancelling' && context.afterCancel === 'retired' ? 'retiring' : state),
+  })) as never;
 
-const acceptedJournal = {
-  type: 'journal' as const,
-  params: ({ context }: { context: PositionContext }): JournalEntry => ({
-    type: context.failures === 0 && context.refreshes === 0 ? 'exit.placed' : context.refreshes > 0 && context.exit?.role.kind === 'refresh' ? 'exit.refreshed' : 'exit.reposted',
-    level: 'info',
-    message: `${exitLabel(context)} ${context.exit!.side} ${context.exit!.size} at ${context.exit!.price} accepted`,
-    payload: { position: positionId(context.n), clientIndex: context.exit!.clientIndex, price: context.exit!.price, size: context.exit!.size },
-  }),
-};
+const j = (fn: (ctx: PositionContext) => JournalEntry) => ({ type: 'journal' as const, params: ({ context }: { context: PositionContext }) => fn(context) });
+
+const acceptedJournal = j((c) => ({
+  type: c.failures === 0 && c.refreshes === 0 ? 'exit.placed' : c.exit?.role.kind === 'refresh' ? 'exit.refreshed' : 'exit.reposted',
+  level: 'info',
+  message: `${exitLabel(c)} ${c.exit!.side} ${c.exit!.size} at ${c.exit!.price} accepted`,
+  payload: { position: positionId(c.n), clientIndex: c.exit!.clientIndex, price: c.exit!.price, size: c.exit!.size },
+}));
+
+const recoveryJournal = (type: string, level: JournalEntry['level'], what: (c: PositionContext) => string, mode: (c: PositionContext) => string) =>
+  j((c) => ({ type, level, message: `${positionId(c.n)}: ${what(c)}`, payload: { position: positionId(c.n), mode: mode(c), remaining: remainingOf(c) } }));
+
+const minutes = (ms: number) => `${new Dec(ms).div(60_000).toFixed()} min`;
 
 export const positionMachine = setup({
   types: {
@@ -184,6 +107,8 @@ export const positionMachine = setup({
     placeOrder: fromPromise<PlaceOrderOutput, PlaceOrderInput>(notProvided('placeOrder')),
     cancelOrder: fromPromise<PlaceOrderOutput, CancelOrderInput>(notProvided('cancelOrder')),
     queryOrder: fromPromise<QueryOrderOutput, QueryOrderInput>(notProvided('queryOrder')),
+    cancelOrders: fromPromise<PlaceOrderOutput, CancelOrdersInput>(notProvided('cancelOrders')),
+    queryOrders: fromPromise<QueryOrdersOutput, CancelOrdersInput>(notProvided('queryOrders')),
     deadline: fromCallback<PositionEvent, DeadlineInput>(notProvided('deadline')),
   },
   actions: {
@@ -197,15 +122,14 @@ export const positionMachine = setup({
   },
   guards: {
     nothingRemains: ({ context }) => new Dec(remainingOf(context)).lte(0),
+    settled: ({ context }) => new Dec(remainingOf(context)).lte(0) && liveOrders(context).length === 0,
     exitCanceled: ({ context }) => context.exit !== null && context.exit.status === 'canceled',
     exitTerminal: ({ context }) => context.exit !== null && isTerminal(context.exit),
-    exitGone: ({ context }) => context.exit === null || isTerminal(context.exit),
+    nothingLive: ({ context }) => liveOrders(context).length === 0,
     resizeNeeded: ({ context }) => context.resizePending,
     refreshNeeded: ({ context }) => context.refreshPending,
     retryLimitReached: ({ context }) => context.failures > MAX_CLOSE_RETRIES,
     isBoost: ({ context }) => context.params.boost,
-    hasRestingExit: ({ context }) => context.exit !== null && context.exit.type === 'limit' && !isTerminal(context.exit),
-    retireRequested: ({ context }) => context.retireRequested,
   },
 }).createMachine({
   id: 'position',
@@ -216,15 +140,22 @@ export const positionMachine = setup({
     entryPrice: input.entryPrice,
     tpPrice: input.tpPrice,
     exit: input.exit ?? null,
+    ladder: [],
     exitFilledPrior: input.exitFilledPrior ?? '0',
     exitNotionalPrior: input.exitNotionalPrior ?? '0',
     failures: input.failures ?? 0,
     marketAttempts: 0,
+    marketFailures: 0,
     refreshes: 0,
     sendErrors: 0,
     lastSendAt: input.exit ? input.exit.sentAt : 0,
     now: input.now,
     trackedAt: input.now,
+    restingSince: input.exit && input.exit.status === 'open' ? (input.exit.acceptedAt ?? input.now) : null,
+    recoveryStage: null,
+    recoveryDetected: false,
+    ladderSince: null,
+    afterCancel: null,
     book: input.book,
     venueSize: input.venueSize,
     exitAccepted: input.exit !== undefined && input.exit.status !== 'sending',
@@ -234,28 +165,17 @@ export const positionMachine = setup({
   }),
   on: {
     'position.order-updated': {
-      actions: [
-        assign(({ context, event }) => ({
-          ...envOf(context, event),
-          ...(context.exit && context.exit.clientIndex === event.order.clientIndex
-            ? { exit: applyOrderUpdate(context.exit, event.order) }
-            : {}),
-        })),
-        'report',
-      ],
+      actions: [assign(({ context, event }) => ({ ...envOf(context, event), ...applyUpdateToOwn(context, event.order) })), 'report'],
     },
     'position.fill': {
       actions: [
-        assign(({ context, event }) => ({
-          ...envOf(context, event),
-          ...(context.exit && context.exit.clientIndex === event.fill.clientIndex ? { exit: applyFill(context.exit, event.fill) } : {}),
-        })),
+        assign(({ context, event }) => ({ ...envOf(context, event), ...applyFillToOwn(context, event.fill) })),
         {
           type: 'journal',
           params: ({ context, event }) => ({
             type: 'exit.filled',
             level: 'info',
-            message: `${orderName(context.n, context.exit?.role ?? roles.close())} filled ${event.fill.size} at ${event.fill.price}`,
+            message: `${positionId(context.n)} exit filled ${event.fill.size} at ${event.fill.price}`,
             payload: { position: positionId(context.n), clientIndex: event.fill.clientIndex, size: event.fill.size, price: event.fill.price, tradeId: event.fill.tradeId },
           }),
         },
@@ -266,27 +186,16 @@ export const positionMachine = setup({
       actions: [
         assign(({ context, event }) => {
           const grew = new Dec(event.size).gt(context.size);
-          return {
-            ...envOf(context, event),
-            ...(grew ? { size: event.size, entryPrice: event.entryPrice, resizePending: context.exit !== null } : {}),
-          };
+          return { ...envOf(context, event), ...(grew ? { size: event.size, entryPrice: event.entryPrice, resizePending: context.exit !== null } : {}) };
         }),
         'report',
       ],
     },
     'position.retire': {
-      target: '.retiring',
+      target: '.cancelling',
       actions: [
-        assign(({ context, event }) => ({ ...envOf(context, event), retireRequested: true })),
-        {
-          type: 'journal',
-          params: ({ context, event }) => ({
-            type: 'position.retired',
-            level: 'warning',
-            message: `${positionId(context.n)} retired: ${event.reason}`,
-            payload: { position: positionId(context.n), remaining: remainingOf(context), reason: event.reason },
-          }),
-        },
+        assign(({ context, event }) => ({ ...envOf(context, event), retireRequested: true, afterCancel: 'retired' as const })),
+        j((c) => ({ type: 'position.retired', level: 'warning', message: `${positionId(c.n)} retired`, payload: { position: positionId(c.n), remaining: remainingOf(c) } })),
       ],
     },
     'position.market': { actions: assign(({ context, event }) => envOf(context, event)) },
@@ -312,13 +221,13 @@ export const positionMachine = setup({
           actions: [
             assign(({ context, event }) => ({
               now: Math.max(context.now, event.output.at),
-              exit: context.exit && context.exit.status === 'sending' ? { ...context.exit, status: 'open' as const, acceptedAt: event.output.at } : context.exit,
+              exit: markAccepted(context.exit, event.output.at),
               exitAccepted: true,
               sendErrors: 0,
+              restingSince: context.restingSince ?? event.output.at,
             })),
             sendParent(({ context }) => ({ type: 'exit.accepted' as const, n: context.n })),
             acceptedJournal,
-            'report',
           ],
         },
         onError: [
@@ -332,15 +241,7 @@ export const positionMachine = setup({
             target: 'exitCanceled',
             actions: [
               assign(({ context }) => ({ exit: context.exit ? { ...context.exit, status: 'canceled' as const, cancelReason: 'rejected' } : null })),
-              {
-                type: 'journal',
-                params: ({ context, event }) => ({
-                  type: 'exit.rejected',
-                  level: 'warning',
-                  message: `${exitLabel(context)} rejected: ${(event.error as Error).message}`,
-                  payload: { position: positionId(context.n) },
-                }),
-              },
+              { type: 'journal', params: ({ context, event }) => ({ type: 'exit.rejected', level: 'warning', message: `${exitLabel(context)} rejected: ${(event.error as Error).message}`, payload: { position: positionId(context.n) } }) },
             ],
           },
           { target: 'recovering' },
@@ -352,7 +253,7 @@ export const positionMachine = setup({
           guard: ({ context }) => context.exit !== null && context.exit.status !== 'sending',
           target: 'exitResting',
           actions: [
-            assign(({ context }) => ({ exitAccepted: true, sendErrors: 0 })),
+            assign(({ context }) => ({ exitAccepted: true, sendErrors: 0, restingSince: context.restingSince ?? context.now })),
             sendParent(({ context }) => ({ type: 'exit.accepted' as const, n: context.n })),
             acceptedJournal,
           ],
@@ -362,40 +263,69 @@ export const positionMachine = setup({
     placeBackoff: {
       description: 'The last send created no order (rate limit, 5xx): waits, then re-sends the same order with the same index.',
       entry: reportAs('placeBackoff'),
-      invoke: {
-        src: 'deadline',
-        input: ({ context }) => ({ name: 'send-backoff', at: context.now + sendBackoffMs(context.sendErrors) }),
-      },
-      on: {
-        tick: { target: 'placingExit', actions: assign(({ context, event }) => ({ now: Math.max(context.now, event.at) })) },
-      },
+      invoke: { src: 'deadline', input: ({ context }) => ({ name: 'send-backoff', at: context.now + sendBackoffMs(context.sendErrors) }) },
+      on: { tick: { target: 'placingExit', actions: assign(({ context, event }) => ({ now: Math.max(context.now, event.at) })) } },
     },
     exitResting: {
-      description: 'The exit rests on the book; fills reduce the remaining size until the venue reports nothing left.',
+      description: 'The exit rests; fills reduce what remains. Refreshed before expiry; after position_timeout the recovery mode acts.',
       entry: reportAs('exitResting'),
-      invoke: {
-        src: 'deadline',
-        input: ({ context }) => ({
-          name: 'refresh',
-          at:
-            context.exit && context.exit.type === 'limit'
-              ? (context.exit.acceptedAt ?? context.exit.sentAt) + context.params.exitLifetimeMs - context.params.exitRefreshLeadMs
-              : Number.MAX_SAFE_INTEGER,
-        }),
-      },
+      invoke: [
+        {
+          src: 'deadline',
+          input: ({ context }) => ({
+            name: 'refresh',
+            at:
+              context.exit && context.exit.type === 'limit'
+                ? (context.exit.acceptedAt ?? context.exit.sentAt) + context.params.exitLifetimeMs - context.params.exitRefreshLeadMs
+                : Number.MAX_SAFE_INTEGER,
+          }),
+        },
+        {
+          src: 'deadline',
+          input: ({ context }) => ({
+            name: 'stuck',
+            at: context.restingSince === null || context.recoveryDetected ? Number.MAX_SAFE_INTEGER : context.restingSince + context.params.timeoutMs,
+          }),
+        },
+      ],
       always: [
         { guard: 'nothingRemains', target: 'closed' },
         { guard: 'exitCanceled', target: 'exitCanceled' },
         // Filled in full while the position grew: place the rest.
         { guard: 'exitTerminal', target: 'placingExit', actions: assign(({ context }) => nextLimitExit(context, 'refresh')) },
-        { guard: 'resizeNeeded', target: 'replacingExit' },
-        { guard: 'refreshNeeded', target: 'replacingExit' },
+        { guard: 'resizeNeeded', target: 'cancelling', actions: assign({ afterCancel: 'refresh' as const }) },
+        { guard: 'refreshNeeded', target: 'cancelling', actions: assign({ afterCancel: 'refresh' as const }) },
       ],
       on: {
-        tick: {
-          guard: ({ event }) => event.name === 'refresh',
-          actions: assign(({ context, event }) => ({ now: Math.max(context.now, event.at), refreshPending: true })),
-        },
+        tick: [
+          { guard: ({ event }) => event.name === 'refresh', actions: assign(({ context, event }) => ({ now: Math.max(context.now, event.at), refreshPending: true })) },
+          {
+            guard: ({ context, event }) => event.name === 'stuck' && context.params.recoveryMode === 'none',
+            target: 'exitResting',
+            reenter: true,
+            actions: [
+              assign(({ context, event }) => ({ now: Math.max(context.now, event.at), recoveryDetected: true })),
+              recoveryJournal('recovery.detected', 'warning', (c) => `exit resting longer than ${minutes(c.params.timeoutMs)}; mode none: left resting`, () => 'none'),
+            ],
+          },
+          {
+            guard: ({ context, event }) => event.name === 'stuck' && context.params.recoveryMode === 'ladder',
+            target: 'cancelling',
+            actions: [
+              assign(({ context, event }) => ({ now: Math.max(context.now, event.at), recoveryDetected: true, recoveryStage: 'ladder' as const, afterCancel: 'ladder' as const })),
+              recoveryJournal('recovery.detected', 'warning', (c) => `exit resting longer than ${minutes(c.params.timeoutMs)}`, () => 'ladder'),
+            ],
+          },
+          {
+            guard: ({ event }) => event.name === 'stuck',
+            target: 'cancelling',
+            actions: [
+              assign(({ context, event }) => ({ now: Math.max(context.now, event.at), recoveryDetected: true, recoveryStage: 'aggressive' as const, afterCancel: 'market' as const })),
+              recoveryJournal('recovery.detected', 'warning', (c) => `exit resting longer than ${minutes(c.params.timeoutMs)}`, (c) => c.params.recoveryMode),
+              recoveryJournal('recovery.started', 'warning', () => 'cancelling its exit, then a reduce-only market close', (c) => (c.params.recoveryMode === 'hedge' ? 'aggressive (hedge on a netting venue)' : 'aggressive')),
+            ],
+          },
+        ],
       },
     },
     exitCanceled: {
@@ -403,74 +333,161 @@ export const positionMachine = setup({
       entry: [
         assign(({ context }) => ({ failures: context.failures + 1 })),
         reportAs('exitCanceled'),
-        {
-          type: 'journal',
-          params: ({ context }) => ({
-            type: 'exit.canceled',
-            level: 'info',
-            message: `${exitLabel(context)} canceled (${context.exit?.cancelReason ?? 'unknown'}), attempt ${context.failures} failed`,
-            payload: { position: positionId(context.n), reason: context.exit?.cancelReason, failures: context.failures },
-          }),
-        },
-        'report',
+        j((c) => ({
+          type: 'exit.canceled',
+          level: 'info',
+          message: `${exitLabel(c)} canceled (${c.exit?.cancelReason ?? 'unknown'}), attempt ${c.failures} failed`,
+          payload: { position: positionId(c.n), reason: c.exit?.cancelReason, failures: c.failures },
+        })),
       ],
       always: [
         { guard: 'nothingRemains', target: 'closed' },
         {
           guard: 'retryLimitReached',
           target: 'marketFallback',
-          actions: {
-            type: 'journal',
-            params: ({ context }) => ({
-              type: 'exit.retry-limit-exceeded',
-              level: 'warning',
-              message: `${positionId(context.n)}: ${context.failures} exit attempts canceled; closing at market (reduce-only)`,
-              payload: { position: positionId(context.n), failures: context.failures },
-            }),
-          },
+          actions: j((c) => ({
+            type: 'exit.retry-limit-exceeded',
+            level: 'warning',
+            message: `${positionId(c.n)}: ${c.failures} exit attempts canceled; closing at market (reduce-only)`,
+            payload: { position: positionId(c.n), failures: c.failures },
+          })),
         },
       ],
-      invoke: {
-        src: 'deadline',
-        input: ({ context }) => ({ name: 'retry-spacing', at: context.lastSendAt + context.params.retrySpacingMs }),
-      },
+      invoke: { src: 'deadline', input: ({ context }) => ({ name: 'retry-spacing', at: context.lastSendAt + context.params.retrySpacingMs }) },
       on: {
-        tick: {
-          target: 'placingExit',
-          actions: assign(({ context, event }) => nextLimitExit({ ...context, now: Math.max(context.now, event.at) }, 'retry')),
-        },
+        tick: { target: 'placingExit', actions: assign(({ context, event }) => nextLimitExit({ ...context, now: Math.max(context.now, event.at) }, 'retry')) },
       },
     },
-    replacingExit: {
-      description: 'Cancels the resting exit (to resize it or refresh it before expiry) and waits for the venue to confirm its end.',
-      entry: reportAs('replacingExit'),
-      initial: 'cancelling',
+    cancelling: {
+      description: 'Cancels every live order of this position (to resize, refresh, recover or retire) and waits for the venue to confirm each end.',
+      entry: reportAs('cancelling'),
+      initial: 'sending',
       states: {
-        cancelling: {
+        sending: {
           invoke: {
-            src: 'cancelOrder',
-            input: ({ context }) => ({ market: context.params.market, clientIndex: context.exit!.clientIndex }),
-            onDone: { target: 'confirming' },
-            onError: { target: '#position.recovering' },
+            src: 'cancelOrders',
+            input: ({ context }) => ({ market: context.params.market, clientIndexes: liveOrders(context).map((o) => o.clientIndex) }),
+            onDone: { target: 'confirming', actions: assign(({ context, event }) => ({ now: Math.max(context.now, event.output.at) })) },
+            onError: { target: 'backoff', actions: assign(({ context }) => ({ sendErrors: context.sendErrors + 1 })) },
           },
         },
+        backoff: {
+          invoke: { src: 'deadline', input: ({ context }) => ({ name: 'cancel-backoff', at: context.now + sendBackoffMs(context.sendErrors) }) },
+          on: { tick: { target: 'querying', actions: assign(({ context, event }) => ({ now: Math.max(context.now, event.at) })) } },
+        },
         confirming: {
+          invoke: { src: 'deadline', input: ({ context }) => ({ name: 'cancel-confirm', at: context.now + 10_000 }) },
+          on: { tick: { target: 'querying', actions: assign(({ context, event }) => ({ now: Math.max(context.now, event.at) })) } },
+        },
+        querying: {
+          // The venue's own word on each order: ended (with its fills) or still live → cancel again.
           invoke: {
-            src: 'deadline',
-            input: ({ context }) => ({ name: 'cancel-confirm', at: context.now + 10_000 }),
+            src: 'queryOrders',
+            input: ({ context }) => ({ market: context.params.market, clientIndexes: liveOrders(context).map((o) => o.clientIndex) }),
+            onDone: {
+              target: 'sending',
+              actions: assign(({ context, event }) => {
+                let next: PositionContext = { ...context, now: Math.max(context.now, event.output.at) };
+                for (const o of event.output.orders) next = { ...next, ...applyUpdateToOwn(next, o) };
+                // Never on the venue: nothing to cancel (it was never sent).
+                const gone = new Set(event.output.missing);
+                if (next.exit && gone.has(next.exit.clientIndex)) next = { ...next, exit: { ...next.exit, status: 'canceled', cancelReason: 'never-placed' } };
+                next = { ...next, ladder: next.ladder.map((o) => (gone.has(o.clientIndex) ? { ...o, status: 'canceled' as const, cancelReason: 'never-placed' } : o)) };
+                return next;
+              }),
+            },
+            onError: { target: 'backoff', actions: assign(({ context }) => ({ sendErrors: context.sendErrors + 1 })) },
           },
-          on: { tick: { target: '#position.recovering' } },
         },
       },
       always: [
-        { guard: 'nothingRemains', target: 'closed' },
-        { guard: 'exitGone', target: 'placingExit', actions: assign(({ context }) => nextLimitExit(context, 'refresh')) },
+        { guard: 'settled', target: 'closed' },
+        { guard: 'nothingLive', target: 'dispatch' },
       ],
     },
+    dispatch: {
+      description: 'Every earlier order has ended: continues with what the cancel was for.',
+      always: [
+        { guard: 'nothingRemains', target: 'closed' },
+        { guard: ({ context }) => context.afterCancel === 'retired', target: 'retired' },
+        { guard: ({ context }) => context.afterCancel === 'market', target: 'marketFallback' },
+        { guard: ({ context }) => context.afterCancel === 'ladder', target: 'ladder' },
+        { target: 'placingExit', actions: assign(({ context }) => ({ ...nextLimitExit(context, 'refresh'), afterCancel: null })) },
+      ],
+    },
+    ladder: {
+      description: 'Ladder recovery: three reduce-only post-only legs at mid ± 1.5 / 3 / 4.5 %; escalates to aggressive after a further timeout.',
+      entry: [
+        assign(({ context }) => ({ ...ladderLegs(context), ladderSince: context.now, afterCancel: null })),
+        reportAs('ladder'),
+        recoveryJournal('recovery.started', 'warning', (c) => `ladder of ${c.ladder.length} legs at ${c.ladder.map((o) => o.price).join(', ')}`, () => 'ladder'),
+      ],
+      initial: 'placing',
+      states: {
+        placing: {
+          always: [{ guard: ({ context }) => context.ladder.every((o) => o.status !== 'sending'), target: 'resting' }],
+          invoke: {
+            src: 'placeOrder',
+            input: ({ context }) => ({ market: context.params.market, order: context.ladder.find((o) => o.status === 'sending')!, writeAhead: false }),
+            onDone: {
+              target: 'placing',
+              reenter: true,
+              actions: assign(({ context, event }) => {
+                const i = context.ladder.findIndex((o) => o.status === 'sending');
+                const ladder = [...context.ladder];
+                ladder[i] = markAccepted(ladder[i], event.output.at)!;
+                return { ladder, exitAccepted: true, sendErrors: 0 };
+              }),
+            },
+            onError: [
+              { guard: ({ event }) => isVenueError(event.error) && isTransient(event.error.kind), target: 'backoff', actions: assign(({ context }) => ({ sendErrors: context.sendErrors + 1 })) },
+              {
+                // Rejected, duplicate or unknown: ask the venue about it before anything else.
+                target: 'querying',
+              },
+            ],
+          },
+        },
+        backoff: {
+          invoke: { src: 'deadline', input: ({ context }) => ({ name: 'send-backoff', at: context.now + sendBackoffMs(context.sendErrors) }) },
+          on: { tick: { target: 'placing', actions: assign(({ context, event }) => ({ now: Math.max(context.now, event.at) })) } },
+        },
+        querying: {
+          invoke: {
+            src: 'queryOrder',
+            input: ({ context }) => ({ market: context.params.market, clientIndex: context.ladder.find((o) => o.status === 'sending')!.clientIndex }),
+            onDone: {
+              target: 'placing',
+              actions: assign(({ context, event }) => {
+                const i = context.ladder.findIndex((o) => o.status === 'sending');
+                const ladder = [...context.ladder];
+                // Never on the venue → dropped from the ladder (its size is closed by the escalation).
+                ladder[i] = event.output.order ? applyOrderUpdate({ ...ladder[i], status: 'open' }, event.output.order) : { ...ladder[i], status: 'canceled', cancelReason: 'rejected' };
+                return { ladder };
+              }),
+            },
+            onError: { target: 'backoff', actions: assign(({ context }) => ({ sendErrors: context.sendErrors + 1 })) },
+          },
+        },
+        resting: {
+          invoke: { src: 'deadline', input: ({ context }) => ({ name: 'ladder-timeout', at: (context.ladderSince ?? context.now) + context.params.timeoutMs }) },
+          on: {
+            tick: {
+              target: '#position.cancelling',
+              actions: [
+                assign(({ context, event }) => ({ now: Math.max(context.now, event.at), recoveryStage: 'aggressive' as const, afterCancel: 'market' as const })),
+                recoveryJournal('recovery.started', 'warning', () => 'ladder legs still resting after a further timeout: escalating, cancel then market close', () => 'aggressive (escalated from ladder)'),
+              ],
+            },
+          },
+        },
+      },
+      always: [{ guard: 'settled', target: 'closed' }],
+    },
     marketFallback: {
-      description: 'Closes what remains with reduce-only market orders (market-exit-1, -2, …), backing off between failed attempts.',
-      initial: 'spacing',
+      description: 'Closes what remains with reduce-only market orders (market-exit-1, -2, …); failed attempts back off ≥ 5 s, non-decreasing.',
       entry: reportAs('marketFallback'),
+      initial: 'spacing',
       states: {
         spacing: {
           description: 'Keeps ≥ retry spacing after the last exit send before the first market order.',
@@ -480,15 +497,12 @@ export const positionMachine = setup({
               target: 'sending',
               actions: [
                 assign(({ context, event }) => nextMarketExit({ ...context, now: Math.max(context.now, event.at) })),
-                {
-                  type: 'journal',
-                  params: ({ context }) => ({
-                    type: 'exit.market-fallback',
-                    level: 'warning',
-                    message: `${exitLabel(context)}: market ${context.exit!.side} ${context.exit!.size}, reduce-only`,
-                    payload: { position: positionId(context.n), clientIndex: context.exit!.clientIndex, size: context.exit!.size },
-                  }),
-                },
+                j((c) => ({
+                  type: c.recoveryStage ? 'recovery.market-close' : 'exit.market-fallback',
+                  level: 'warning',
+                  message: `${exitLabel(c)}: market ${c.exit!.side} ${c.exit!.size}, reduce-only`,
+                  payload: { position: positionId(c.n), clientIndex: c.exit!.clientIndex, size: c.exit!.size },
+                })),
               ],
             },
           },
@@ -500,14 +514,8 @@ export const positionMachine = setup({
             onDone: {
               target: 'awaiting',
               actions: [
-                assign(({ context, event }) => ({
-                  now: Math.max(context.now, event.output.at),
-                  exit: context.exit && context.exit.status === 'sending' ? { ...context.exit, status: 'open' as const, acceptedAt: event.output.at } : context.exit,
-                  exitAccepted: true,
-                  sendErrors: 0,
-                })),
+                assign(({ context, event }) => ({ now: Math.max(context.now, event.output.at), exit: markAccepted(context.exit, event.output.at), exitAccepted: true, sendErrors: 0 })),
                 sendParent(({ context }) => ({ type: 'exit.accepted' as const, n: context.n })),
-                'report',
               ],
             },
             onError: [
@@ -516,26 +524,17 @@ export const positionMachine = setup({
                 target: 'querying',
               },
               {
-                guard: ({ event }) => isVenueError(event.error) && isTransient(event.error.kind),
-                target: 'backoff',
-                actions: assign(({ context }) => ({ sendErrors: context.sendErrors + 1 })),
-              },
-              {
                 target: 'backoff',
                 actions: [
-                  assign(({ context }) => ({
-                    sendErrors: context.sendErrors + 1,
-                    exit: context.exit ? { ...context.exit, status: 'canceled' as const, cancelReason: 'rejected' } : null,
+                  assign(({ context, event }) => ({
+                    marketFailures: context.marketFailures + 1,
+                    // A send that created no order keeps its index for the next try; a reject ends it.
+                    exit:
+                      context.exit && !(isVenueError(event.error) && isTransient(event.error.kind))
+                        ? { ...context.exit, status: 'canceled' as const, cancelReason: 'rejected' }
+                        : context.exit,
                   })),
-                  {
-                    type: 'journal',
-                    params: ({ context, event }) => ({
-                      type: 'exit.market-failed',
-                      level: 'error',
-                      message: `${exitLabel(context)} failed: ${(event.error as Error).message}`,
-                      payload: { position: positionId(context.n) },
-                    }),
-                  },
+                  { type: 'journal', params: ({ context, event }) => ({ type: 'exit.market-failed', level: 'warning', message: `${exitLabel(context)} failed: ${(event.error as Error).message}`, payload: { position: positionId(context.n), attempt: context.marketFailures } }) },
                 ],
               },
             ],
@@ -555,43 +554,42 @@ export const positionMachine = setup({
                 })),
               },
             ],
-            onError: { target: 'backoff', actions: assign(({ context }) => ({ sendErrors: context.sendErrors + 1 })) },
+            onError: { target: 'backoff', actions: assign(({ context }) => ({ marketFailures: context.marketFailures + 1 })) },
           },
         },
         awaiting: {
           always: [
             { guard: 'nothingRemains', target: '#position.closed' },
-            { guard: 'exitTerminal', target: 'backoff', actions: assign(({ context }) => ({ sendErrors: context.sendErrors + 1 })) },
+            {
+              guard: 'exitTerminal',
+              target: 'backoff',
+              actions: [
+                assign(({ context }) => ({ marketFailures: context.marketFailures + 1 })),
+                j((c) => ({ type: 'exit.market-failed', level: 'warning', message: `${exitLabel(c)} ended with ${remainingOf(c)} remaining (${c.exit?.cancelReason ?? 'unknown'})`, payload: { position: positionId(c.n), attempt: c.marketFailures } })),
+              ],
+            },
           ],
         },
         backoff: {
-          invoke: {
-            src: 'deadline',
-            input: ({ context }) => ({ name: 'market-backoff', at: context.now + sendBackoffMs(context.sendErrors) }),
-          },
+          invoke: { src: 'deadline', input: ({ context }) => ({ name: 'market-backoff', at: context.lastSendAt + marketBackoffMs(context.marketFailures) }) },
           always: [{ guard: 'nothingRemains', target: '#position.closed' }],
           on: {
             tick: [
               // The failed order is still unresolved on the venue: ask first.
-              {
-                guard: ({ context }) => context.exit !== null && !isTerminal(context.exit) && context.exit.status !== 'sending',
-                target: 'querying',
-              },
+              { guard: ({ context }) => context.exit !== null && !isTerminal(context.exit) && context.exit.status !== 'sending', target: 'querying' },
               {
                 guard: ({ context }) => context.exit !== null && context.exit.status === 'sending',
                 target: 'sending',
+                actions: assign(({ context, event }) => ({ now: Math.max(context.now, event.at), lastSendAt: Math.max(context.now, event.at) })),
               },
-              {
-                target: 'sending',
-                actions: assign(({ context, event }) => nextMarketExit({ ...context, now: Math.max(context.now, event.at) })),
-              },
+              { target: 'sending', actions: assign(({ context, event }) => nextMarketExit({ ...context, now: Math.max(context.now, event.at) })) },
             ],
           },
         },
       },
     },
     recovering: {
-      description: 'The outcome of the last request is unknown: asks the venue for the exit by client index, never guesses.',
+      description: 'The outcome of the last exit send is unknown: asks the venue by client index, never guesses.',
       entry: reportAs('recovering'),
       invoke: {
         src: 'queryOrder',
@@ -608,9 +606,9 @@ export const positionMachine = setup({
                   ? applyOrderUpdate({ ...context.exit, status: context.exit.status === 'sending' ? 'open' : context.exit.status, acceptedAt: context.exit.acceptedAt ?? event.output.order!.createdAt }, event.output.order!)
                   : null,
                 exitAccepted: true,
+                restingSince: context.restingSince ?? event.output.order!.createdAt,
               })),
               sendParent(({ context }) => ({ type: 'exit.accepted' as const, n: context.n })),
-              'report',
             ],
           },
         ],
@@ -620,73 +618,26 @@ export const positionMachine = setup({
     recoverBackoff: {
       description: 'The venue could not be asked: waits, then asks again.',
       entry: reportAs('recoverBackoff'),
-      invoke: {
-        src: 'deadline',
-        input: ({ context }) => ({ name: 'recover-backoff', at: context.now + sendBackoffMs(context.sendErrors) }),
-      },
+      invoke: { src: 'deadline', input: ({ context }) => ({ name: 'recover-backoff', at: context.now + sendBackoffMs(context.sendErrors) }) },
       on: { tick: { target: 'recovering', actions: assign(({ context, event }) => ({ now: Math.max(context.now, event.at) })) } },
-    },
-    retiring: {
-      description: 'Retired by the root (venue position smaller than tracked, stop, flatten): cancels its exit and waits for the end.',
-      entry: reportAs('retiring'),
-      initial: 'check',
-      states: {
-        check: {
-          always: [{ guard: 'exitGone', target: '#position.retired' }, { target: 'cancelling' }],
-        },
-        cancelling: {
-          invoke: {
-            src: 'cancelOrder',
-            input: ({ context }) => ({ market: context.params.market, clientIndex: context.exit!.clientIndex }),
-            onDone: { target: 'confirming' },
-            onError: { target: 'querying' },
-          },
-        },
-        confirming: {
-          always: [{ guard: 'exitGone', target: '#position.retired' }],
-          invoke: { src: 'deadline', input: ({ context }) => ({ name: 'cancel-confirm', at: context.now + 10_000 }) },
-          on: { tick: { target: 'querying' } },
-        },
-        querying: {
-          invoke: {
-            src: 'queryOrder',
-            input: ({ context }) => ({ market: context.params.market, clientIndex: context.exit!.clientIndex }),
-            onDone: [
-              { guard: ({ event }) => event.output.order === null, target: '#position.retired', actions: assign({ exit: null }) },
-              {
-                target: 'check',
-                actions: assign(({ context, event }) => ({ exit: context.exit ? applyOrderUpdate(context.exit, event.output.order!) : null })),
-              },
-            ],
-            onError: { target: 'cancelling' },
-          },
-        },
-      },
-      on: {
-        'position.retire': {},
-      },
     },
     retired: {
       type: 'final',
-      description: 'Retired: its exit is gone; the root stops tracking it.',
-      entry: [
-        reportAs('retired'),
-        sendParent(({ context }) => ({ type: 'position.closed' as const, n: context.n, realizedPnl: realizedPnlOf(context), reason: 'retired' })),
-      ],
+      description: 'Retired: its orders are gone; the root stops tracking it.',
+      entry: [reportAs('retired'), sendParent(({ context }) => ({ type: 'position.closed' as const, n: context.n, realizedPnl: realizedPnlOf(context), reason: 'retired' }))],
     },
     closed: {
       type: 'final',
       description: 'The venue confirmed exit fills for the whole size: nothing remains.',
       entry: [
         reportAs('closed'),
+        j((c) => ({ type: 'position.closed', level: 'info', message: `${positionId(c.n)} closed, realized PnL ${realizedPnlOf(c)}`, payload: { position: positionId(c.n), realizedPnl: realizedPnlOf(c), size: c.size } })),
         {
           type: 'journal',
-          params: ({ context }) => ({
-            type: 'position.closed',
-            level: 'info',
-            message: `${positionId(context.n)} closed, realized PnL ${realizedPnlOf(context)}`,
-            payload: { position: positionId(context.n), realizedPnl: realizedPnlOf(context), size: context.size },
-          }),
+          params: ({ context }) =>
+            context.recoveryStage
+              ? { type: 'recovery.done', level: 'info', message: `${positionId(context.n)}: recovery done (${context.recoveryStage})`, payload: { position: positionId(context.n), mode: context.recoveryStage } }
+              : { type: 'position.close-path', level: 'debug', message: `${positionId(context.n)} closed by its exits` },
         },
         sendParent(({ context }) => ({ type: 'position.closed' as const, n: context.n, realizedPnl: realizedPnlOf(context), reason: 'closed' })),
       ],
@@ -702,3 +653,5 @@ export function stateName(value: unknown): string {
   }
   return '';
 }
+
+export { roles };

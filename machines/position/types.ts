@@ -48,6 +48,19 @@ export interface PositionContext {
   /** Σ filled of ended exit orders, and their notional. */
   exitFilledPrior: string;
   exitNotionalPrior: string;
+  /** Ladder recovery legs (reduce-only post-only), while the ladder rests. */
+  ladder: OrderRecord[];
+  /** When the position's first exit was accepted: the stuck-exit clock (not reset by reposts). */
+  restingSince: number | null;
+  /** Recovery in progress: the mode acting now (ladder escalates to aggressive). */
+  recoveryStage: null | 'ladder' | 'aggressive';
+  /** A stuck exit was reported (mode none: once). */
+  recoveryDetected: boolean;
+  ladderSince: number | null;
+  /** What follows when every live order of the position has ended (generic cancelling state). */
+  afterCancel: null | 'market' | 'ladder' | 'refresh' | 'retired';
+  /** Failed market-close attempts, for the ≥ 5 s back-off. */
+  marketFailures: number;
   /** Failed exit attempts: cancelled after reaching the book, or rejected. */
   failures: number;
   marketAttempts: number;

@@ -122,7 +122,14 @@ export class Bot {
       if (this.alive) this.record(params);
     };
     const child = positionMachine.provide({
-      actors: { placeOrder: effects.placeOrder, cancelOrder: effects.cancelOrder, queryOrder: effects.queryOrder, deadline: effects.deadline as never },
+      actors: {
+        placeOrder: effects.placeOrder,
+        cancelOrder: effects.cancelOrder,
+        queryOrder: effects.queryOrder,
+        cancelOrders: effects.cancelOrders,
+        queryOrders: effects.queryOrders,
+        deadline: effects.deadline as never,
+      },
       actions: { journal },
     });
     const machine = gridMachine.provide({

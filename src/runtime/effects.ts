@@ -12,7 +12,7 @@
  *   when nothing is pending.
  */
 import { fromCallback, fromPromise } from 'xstate';
-import { queryReconcileReport, VenueError, type PlaceOrderRequest, type ReconcileReport, type Venue } from '../../adapters/types.ts';
+import { queryReconcileReport, VenueError, type PlaceOrderRequest, type ReconcileReport, type Venue, type VenueOrder } from '../../adapters/types.ts';
 import type { ReconcileInput } from '../../machines/grid/machine.ts';
 import type {
   CancelOrderInput,
@@ -139,9 +139,11 @@ export function makeEffects(deps: EffectDeps) {
     ),
   );
 
-  const cancelOrders = fromPromise<PlaceOrderOutput, { market: string; clientIndexes: number[] }>(({ input }) =>
+  /** Cancels several orders; `ungated` for the reconciliation's own clean-up (it runs before the gate opens). */
+  const cancelOrders = fromPromise<PlaceOrderOutput, { market: string; clientIndexes: number[]; ungated?: boolean }>(({ input }) =>
     idle.track(
       (async () => {
+        if (!input.ungated) await gate.opened;
         for (const idx of input.clientIndexes) {
           if (!deps.alive()) throw killed();
           deps.onRequest?.('cancel', { clientIndex: idx });
@@ -154,6 +156,24 @@ export function makeEffects(deps: EffectDeps) {
           }
         }
         return { at: clock.now() };
+      })(),
+    ),
+  );
+
+  const queryOrders = fromPromise<{ orders: VenueOrder[]; missing: number[]; at: number }, { market: string; clientIndexes: number[] }>(({ input }) =>
+    idle.track(
+      (async () => {
+        await gate.opened;
+        const orders: VenueOrder[] = [];
+        const missing: number[] = [];
+        for (const idx of input.clientIndexes) {
+          if (!deps.alive()) throw killed();
+          deps.onRequest?.('query', { clientIndex: idx });
+          const o = await venue.getOrder(input.market, idx);
+          if (o) orders.push(o);
+          else missing.push(idx);
+        }
+        return { orders, missing, at: clock.now() };
       })(),
     ),
   );
@@ -174,5 +194,5 @@ export function makeEffects(deps: EffectDeps) {
     return () => clock.clearTimeout(id);
   });
 
-  return { placeOrder, cancelOrder, queryOrder, cancelOrders, reconcile, deadline };
+  return { placeOrder, cancelOrder, queryOrder, cancelOrders, queryOrders, reconcile, deadline };
 }

@@ -173,10 +173,12 @@ describe('EXT exits', () => {
     expect(num(h.position().size)).toBe(0);
   });
 
+  // (recovery_mode none: with a recovery mode, an exit resting past position_timeout — at most
+  // 1 day — is recovered long before a 28-day expiry.)
   it('EXT-07 resting exits are refreshed before they expire', async () => {
     const L = 28 * DAY;
     const R = DAY;
-    const h = await filledOne({ params: { gridStepPct: '50', exitLifetimeMs: L, exitRefreshLeadMs: R } });
+    const h = await filledOne({ params: { gridStepPct: '50', exitLifetimeMs: L, exitRefreshLeadMs: R, recoveryMode: 'none', reconcileEveryMs: DAY } });
     await h.advance(1000);
     const placedAt = exitsOf(h, 1)[0].at;
     await h.advanceTo(placedAt + L - R - 1000);
@@ -203,7 +205,7 @@ describe('EXT exits', () => {
   it('EXT-07 an exit that fills while being refreshed closes the position; an expired one is re-placed', async () => {
     const L = 28 * DAY;
     const R = DAY;
-    const h = await filledOne({ params: { gridStepPct: '50' } });
+    const h = await filledOne({ params: { gridStepPct: '50', recoveryMode: 'none', reconcileEveryMs: DAY } });
     await h.advance(1000);
     const placedAt = exitsOf(h, 1)[0].at;
     h.control.holdCancelConfirmation(500);
@@ -214,7 +216,7 @@ describe('EXT exits', () => {
     expect(exitsOf(h, 1)).toHaveLength(1);
 
     // The bot is stopped past L: the exit expires on the venue; on restart it is re-placed.
-    const h2 = await filledOne({ params: { gridStepPct: '50' } });
+    const h2 = await filledOne({ params: { gridStepPct: '50', recoveryMode: 'none', reconcileEveryMs: DAY } });
     await h2.advance(1000);
     const at2 = exitsOf(h2, 1)[0].at;
     h2.bot.kill();
