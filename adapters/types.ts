@@ -187,6 +187,8 @@ export type Unsubscribe = () => void;
 /** The port. One instance serves one account; markets are addressed by symbol. */
 export interface Venue {
   readonly name: string;
+  /** True where the venue keeps long and short legs apart (hedge mode); netting venues omit it. */
+  readonly hedgeMode?: boolean;
   /** Connects and resolves once ready to trade (streams have delivered a first frame). */
   connect(): Promise<void>;
   close(): Promise<void>;

@@ -432,12 +432,11 @@ export const positionMachine = setup({
             onDone: {
               target: 'placing',
               reenter: true,
-              actions: assign(({ context, event }) => {
-                const i = context.ladder.findIndex((o) => o.status === 'sending');
-                const ladder = [...context.ladder];
-                ladder[i] = markAccepted(ladder[i], event.output.at)!;
-                return { ladder, exitAccepted: true, sendErrors: 0 };
-              }),
+              actions: assign(({ context, event }) => ({
+                ladder: context.ladder.map((o) => (o.clientIndex === event.output.clientIndex ? markAccepted(o, event.output.at)! : o)),
+                exitAccepted: true,
+                sendErrors: 0,
+              })),
             },
             onError: [
               { guard: ({ event }) => isVenueError(event.error) && isTransient(event.error.kind), target: 'backoff', actions: assign(({ context }) => ({ sendErrors: context.sendErrors + 1 })) },

@@ -131,6 +131,8 @@ export interface PlaceOrderInput {
 
 export interface PlaceOrderOutput {
   at: number;
+  /** The client index the answer is for (several sends may be in flight over time). */
+  clientIndex?: number;
 }
 
 export interface CancelOrderInput {

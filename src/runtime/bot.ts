@@ -103,6 +103,14 @@ export class Bot {
       });
     }
     const applied = await venue.setLeverage(market, leverage);
+    if (this.opts.params.recoveryMode === 'hedge' && !venue.hedgeMode) {
+      this.record({
+        type: 'recovery.hedge-unavailable',
+        level: 'warning',
+        message: `venue ${venue.name} nets positions (no hedge mode): recovery_mode hedge acts as aggressive`,
+        payload: { venue: venue.name, recoveryMode: 'hedge', acting: 'aggressive' },
+      });
+    }
     const expected = { machineVersion: MACHINE_VERSION, bot: this.opts.identity };
     const envelope = this.opts.rebuildFromVenue ? null : await this.store.load(this.key, expected);
     if (this.opts.rebuildFromVenue) {

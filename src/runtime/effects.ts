@@ -109,7 +109,7 @@ export function makeEffects(deps: EffectDeps) {
         if (!deps.alive()) throw killed();
         deps.onRequest?.('place', { clientIndex: input.order.clientIndex });
         await venue.placeOrder(toPlaceRequest(input.market, input.order));
-        return { at: clock.now() };
+        return { at: clock.now(), clientIndex: input.order.clientIndex };
       })(),
     ),
   );

@@ -86,6 +86,7 @@ export class LighterWsClient {
   private lastSentAt = 0;
   private lastReceivedAt = 0;
   private authFailures = 0;
+  private authRetryPending = false;
   private handlers: WsHandlers | undefined;
   readonly activity: Activity;
   private readonly log: LighterLogger;
@@ -304,21 +305,23 @@ export class LighterWsClient {
     const auth = code === 30012 || /auth/i.test(message);
     this.log.warn('lighter ws: error frame', { code, message: message.slice(0, 120) });
     if (!auth) return;
-    // Resubscribe the private channels with a fresh token (live ones answer 30003).
+    // Resubscribe the private channels with a fresh token (live ones answer 30003). Error
+    // frames arriving while a retry is pending are the same episode.
+    if (this.authRetryPending) return;
+    this.authRetryPending = true;
     this.authFailures++;
-    const ms = this.authFailures <= 1 ? 0 : backoffDelay(this.authFailures - 1, this.o.reconnect ?? DEFAULT_RECONNECT, this.o.random);
+    const ms = this.authFailures <= 1 ? 100 : backoffDelay(this.authFailures - 1, this.o.reconnect ?? DEFAULT_RECONNECT, this.o.random);
     const ws = this.ws;
-    const again = (): void => {
+    void this.activity.sleep(this.o.clock, ms).then(() => {
+      this.authRetryPending = false;
       if (this.ws !== ws || !this.open) return;
       let first = true;
       for (const s of this.subs.values()) {
         if (!s.private) continue;
-        this.sendSubscribe(s, true, first);
+        this.sendSubscribe(s, false, first);
         first = false;
       }
-    };
-    if (ms === 0) again();
-    else void this.activity.sleep(this.o.clock, ms).then(again);
+    });
   }
 
   /** Sends a transaction; resolves with the server's hash on the ack. */
