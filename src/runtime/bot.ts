@@ -240,14 +240,16 @@ export class Bot {
     this.actor?.send(ev);
   }
 
-  /** Graceful stop: stop taking events, write the final state, release the venue stream. */
+  /**
+   * Graceful stop: stop taking events and sending requests, write the final live state,
+   * release the venue stream, then stop the actors (a stopped actor's snapshot is never written).
+   */
   async stop(): Promise<void> {
     if (!this.actor || !this.alive) return;
     this.unsubscribe?.();
-    await this.flush();
     this.alive = false;
-    this.actor.stop();
     await this.persister?.close();
+    this.actor.stop();
   }
 
   /** A crash: no shutdown code, nothing more is written or sent. */

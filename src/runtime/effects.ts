@@ -13,7 +13,7 @@
  */
 import { fromCallback, fromPromise } from 'xstate';
 import { queryReconcileReport, VenueError, type PlaceOrderRequest, type ReconcileReport, type Venue, type VenueOrder } from '../../adapters/types.ts';
-import type { ReconcileInput } from '../../machines/grid/machine.ts';
+import type { ReconcileInput } from '../../machines/grid/setup.ts';
 import type {
   CancelOrderInput,
   DeadlineInput,

@@ -136,29 +136,29 @@ export class LighterDispatch {
     this.sink.bbo(spec.symbol, bbo);
   }
 
-  /** An order view from any source (WS or REST): emitted when it changed. */
-  onOrder(v: LighterOrderView): boolean {
+  /** An order view from any source (WS or REST): emitted when it changed (`emit` false: only recorded). */
+  onOrder(v: Pick<LighterOrderView, 'order'> & Partial<LighterOrderView>, emit = true): boolean {
     const o = v.order;
     if (o.clientIndex === 0) return false;
     const sig = orderSignature(o);
     if (this.lastOrder.get(o.clientIndex) === sig) return false;
     this.lastOrder.set(o.clientIndex, sig);
     if (this.lastOrder.size > MAX_SEEN) this.lastOrder.delete(this.lastOrder.keys().next().value!);
-    this.sink.order(v);
+    if (emit) this.sink.order(v as LighterOrderView);
     return true;
   }
 
-  onFill(fill: VenueFill): boolean {
+  onFill(fill: VenueFill, emit = true): boolean {
     if (!this.markTradeSeen(`${fill.market}:${fill.tradeId}`)) return false;
-    this.sink.fill(fill);
+    if (emit) this.sink.fill(fill);
     return true;
   }
 
-  onPosition(p: VenuePosition): boolean {
+  onPosition(p: VenuePosition, emit = true): boolean {
     const sig = `${p.size}/${p.avgEntryPrice}/${p.realizedPnl}/${p.leverage ?? ''}/${p.reservedMargin ?? ''}`;
     if (this.lastPosition.get(p.market) === sig) return false;
     this.lastPosition.set(p.market, sig);
-    this.sink.position(p);
+    if (emit) this.sink.position(p);
     return true;
   }
 }
