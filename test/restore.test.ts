@@ -65,6 +65,8 @@ function restoreAndRecord(persisted: unknown): Invoked[] {
     actors: {
       ...fakes(() => 'grid'),
       reconcile: fromPromise(async (a: { input: unknown }) => (rec(() => 'grid', 'reconcile')(a), never())),
+      setLeverage: fromPromise(async (a: { input: unknown }) => (rec(() => 'grid', 'setLeverage')(a), never())),
+      queryPosition: fromPromise(async (a: { input: unknown }) => (rec(() => 'grid', 'queryPosition')(a), never())),
       position: child,
     } as never,
     actions: { journal: () => {}, reconciled: () => {} },
@@ -237,15 +239,15 @@ describe('persist → JSON → restore of every state with an invoke or a deadli
     const srcs = new Set(snaps.flatMap((s) => activeInvokes(s).invokes.map((i) => i.src)));
     for (const need of ['placeOrder', 'deadline', 'queryOrder', 'cancelOrder', 'cancelOrders', 'queryOrders']) expect(srcs.has(need), need).toBe(true);
     const required = [
-      'grid:{"lifecycle":"trading","entry":"ready"}',
-      'grid:{"lifecycle":"trading","entry":"placing"}',
-      'grid:{"lifecycle":"trading","entry":"placeBackoff"}',
-      'grid:{"lifecycle":"trading","entry":"waitingForFill"}',
-      'grid:{"lifecycle":"trading","entry":{"cancelling":"sending"}}',
-      'grid:{"lifecycle":"trading","entry":{"cancelling":"backoff"}}',
-      'grid:{"lifecycle":"trading","entry":{"cancelling":"confirming"}}',
-      'grid:{"lifecycle":"trading","entry":"recovering"}',
-      'grid:{"lifecycle":"trading","entry":"recoverBackoff"}',
+      'grid:{"lifecycle":"trading","risk":"armed","entry":"ready"}',
+      'grid:{"lifecycle":"trading","risk":"armed","entry":"placing"}',
+      'grid:{"lifecycle":"trading","risk":"armed","entry":"placeBackoff"}',
+      'grid:{"lifecycle":"trading","risk":"armed","entry":"waitingForFill"}',
+      'grid:{"lifecycle":"trading","risk":"armed","entry":{"cancelling":"sending"}}',
+      'grid:{"lifecycle":"trading","risk":"armed","entry":{"cancelling":"backoff"}}',
+      'grid:{"lifecycle":"trading","risk":"armed","entry":{"cancelling":"confirming"}}',
+      'grid:{"lifecycle":"trading","risk":"armed","entry":"recovering"}',
+      'grid:{"lifecycle":"trading","risk":"armed","entry":"recoverBackoff"}',
       'position:1:"placingExit"',
       'position:1:"placeBackoff"',
       'position:1:"exitResting"',

@@ -180,6 +180,8 @@ function cooldownFor(resting: number, maxOrders: number, waitTimeSec: string): n
 export function evaluateGate(ctx: GridContext, book: GridContext['book'] = ctx.book, now: number = ctx.now): RefusalReason[] {
   const reasons: RefusalReason[] = [];
   if (!ctx.trading) reasons.push('not_trading');
+  if (!ctx.leverageApplied) reasons.push('leverage');
+  riskReasons(ctx, reasons);
   if (!book) {
     reasons.push('no_book');
     return reasons;
@@ -202,6 +204,8 @@ export function evaluateGate(ctx: GridContext, book: GridContext['book'] = ctx.b
 export function evaluateGateDirect(ctx: GridContext): RefusalReason[] {
   const reasons: RefusalReason[] = [];
   if (!ctx.trading) reasons.push('not_trading');
+  if (!ctx.leverageApplied) reasons.push('leverage');
+  riskReasons(ctx, reasons);
   if (!ctx.book) return [...reasons, 'no_book'];
   const fromBook = bookReasons(ctx, ctx.book);
   if (fromBook[0] === 'paused') reasons.push('paused');
@@ -222,6 +226,14 @@ export function evaluateGateDirect(ctx: GridContext): RefusalReason[] {
   }
   for (const r of fromBook) if (r !== 'paused') reasons.push(r);
   return reasons;
+}
+
+/** Stop price (halted, latched) and stop-loss (flattening, cool-off) refuse every entry. */
+function riskReasons(ctx: GridContext, out: RefusalReason[]): void {
+  const r = ctx.risk;
+  if (r.phase === 'halted' || (r.phase === 'flattening' && r.trigger === 'stop-price')) out.push('halted');
+  else if (r.phase === 'coolingOff' || (r.phase === 'flattening' && r.trigger === 'stop-loss')) out.push('stop-loss');
+  else if (r.phase === 'armed' && r.trigger !== null) out.push(r.trigger === 'stop-price' ? 'halted' : 'stop-loss');
 }
 
 /** Reasons that are journaled once per episode (the others are transient or shown in status only). */

@@ -19,6 +19,8 @@ import { newOrderRecord } from '../shared/orders.ts';
 import { cooldownEndsAt, isPaused, nextEntrySize, restingExitCount } from './gate.ts';
 import { planReport, planTotals } from './reconcile.ts';
 import { routeFill, routeOrderUpdate, spawnInput } from './routing.ts';
+import { riskRegion } from './risk.region.ts';
+import { riskTrigger } from './risk-check.ts';
 import { childId, gateUpdate, gridSetup, journalAction, journalOf } from './setup.ts';
 import type { GridContext } from './types.ts';
 
@@ -42,6 +44,8 @@ export const gridMachine = gridSetup.createMachine({
     gate: { open: false, reasons: ['not_trading'] },
     journaled: [],
     trading: false,
+    leverageApplied: false,
+    risk: { phase: 'armed', trigger: null, close: null, closeAttempts: 0, lastCloseAt: 0, coolOffUntil: null, triggerMid: null },
     entryIdle: true,
     paused: false,
     sizeWarned: false,
@@ -57,7 +61,7 @@ export const gridMachine = gridSetup.createMachine({
       {
         // The hot path: while an entry is in flight and no pause price is set, a book update
         // only stores the book (a plain assign, the cheapest transition XState has).
-        guard: ({ context }) => !context.entryIdle && !context.params.pausePrice,
+        guard: ({ context }) => !context.entryIdle && !context.params.pausePrice && !context.params.stopPrice && !context.params.stopLossEnabled,
         actions: assign(({ context, event }) => ({ book: { bid: event.bbo.bid, ask: event.bbo.ask }, now: Math.max(context.now, event.at) })),
       },
       {
@@ -78,8 +82,12 @@ export const gridMachine = gridSetup.createMachine({
             ),
           );
         }
+        if (context.risk.phase === 'armed' && context.risk.trigger === null) {
+          const trigger = riskTrigger(context, book);
+          if (trigger) patch.risk = { ...context.risk, trigger, triggerMid: new Dec(book.bid).plus(book.ask).div(2).toFixed() };
+        }
         if (context.entryIdle) {
-          const gate = gateUpdate(context, book, now);
+          const gate = gateUpdate(patch.risk ? { ...context, risk: patch.risk } : context, book, now);
           for (const j of gate.journal) enqueue(journalAction(j));
           if (gate.patch) Object.assign(patch, gate.patch);
         }
@@ -111,6 +119,10 @@ export const gridMachine = gridSetup.createMachine({
           },
         })),
         enqueueActions(({ context, enqueue }) => {
+          if (context.book && context.risk.phase === 'armed' && context.risk.trigger === null) {
+            const trigger = riskTrigger(context, context.book);
+            if (trigger) enqueue.assign({ risk: { ...context.risk, trigger, triggerMid: new Dec(context.book.bid).plus(context.book.ask).div(2).toFixed() } });
+          }
           if (context.entryIdle) enqueue('evaluateGate');
         }),
       ],
@@ -152,7 +164,7 @@ export const gridMachine = gridSetup.createMachine({
       initial: 'starting',
       on: {
         'bot.restored': {
-          target: '.reconciling',
+          target: '.leverage',
           actions: [
             'storeEventTime',
             // The current config applies to new entries; tracked positions keep their exits.
@@ -167,7 +179,38 @@ export const gridMachine = gridSetup.createMachine({
       states: {
         starting: {
           description: 'Created, not yet told to start: no order is sent.',
-          on: { 'bot.start': { target: 'reconciling', actions: 'storeEventTime' } },
+          on: { 'bot.start': { target: 'leverage', actions: 'storeEventTime' } },
+        },
+        leverage: {
+          description: 'Sets target_leverage (clamped to the market maximum) on the venue; no entry before it is applied.',
+          invoke: {
+            src: 'setLeverage',
+            input: ({ context }) => ({ market: context.market.symbol, leverage: context.leverage }),
+            onDone: {
+              target: 'reconciling',
+              actions: assign(({ context, event }) => ({ leverage: event.output.leverage, leverageApplied: true, now: Math.max(context.now, event.output.at), sendErrors: 0 })),
+            },
+            onError: {
+              target: 'leverageBackoff',
+              actions: [
+                assign(({ context }) => ({ leverageApplied: false, sendErrors: context.sendErrors + 1 })),
+                {
+                  type: 'journal',
+                  params: ({ context, event }) => ({
+                    type: 'risk.leverage-failed',
+                    level: 'warning',
+                    message: `setting leverage ${context.leverage} failed: ${(event.error as Error).message}; retrying, no entry until it is set`,
+                    payload: { leverage: context.leverage },
+                  }),
+                },
+              ],
+            },
+          },
+        },
+        leverageBackoff: {
+          description: 'The venue refused the leverage change: retries with back-off; entries wait (reason leverage).',
+          invoke: { src: 'deadline', input: ({ context }) => ({ name: 'leverage-backoff', at: context.now + sendBackoffMs(context.sendErrors) }) },
+          on: { tick: { target: 'leverage', actions: 'storeEventTime' } },
         },
         reconciling: {
           description: 'Asks the venue for open orders, recent fills and the signed position before any new entry.',
@@ -296,6 +339,7 @@ export const gridMachine = gridSetup.createMachine({
         },
       },
     },
+    risk: riskRegion,
     entry: {
       initial: 'ready',
       states: {

@@ -17,13 +17,15 @@ import { decodeClientIndex, orderName, positionId, type DecodedIndex } from '../
 import { Dec } from '../../src/domain/decimal.ts';
 import { takeProfitPrice } from '../../src/domain/grid-math.ts';
 import { applyFill, applyOrderUpdate, avgFillPrice, isTerminal } from '../shared/orders.ts';
-import type { JournalEntry } from '../shared/types.ts';
+import type { JournalEntry, OrderRecord } from '../shared/types.ts';
 import type { PositionEvent, PositionInput, PositionParams } from '../position/types.ts';
 import { tpFraction } from './gate.ts';
 import type { EntryRecord, GridContext } from './types.ts';
 
 export interface RoutePlan {
   entry?: EntryRecord | null;
+  /** The risk region's whole-bot close order, updated. */
+  riskClose?: OrderRecord;
   foreign?: GridContext['foreign'];
   lastFillAt?: number;
   toChildren: Array<{ n: number; event: PositionEvent }>;
@@ -131,6 +133,11 @@ export function routeOrderUpdate(ctx: GridContext, order: VenueOrder, at: number
     routeForeignOrder(ctx, order, plan);
     return plan;
   }
+  const close = plan.riskClose ?? ctx.risk?.close;
+  if (close && close.clientIndex === order.clientIndex) {
+    plan.riskClose = applyOrderUpdate(close, order);
+    return plan;
+  }
   const entry = plan.entry !== undefined ? plan.entry : ctx.entry;
   if (d.role.kind === 'entry' && entry && entry.clientIndex === order.clientIndex) {
     const updated = applyOrderUpdate(entry, order) as EntryRecord;
@@ -153,6 +160,11 @@ export function routeFill(ctx: GridContext, fill: VenueFill, at: number, plan: R
   const d = decodeClientIndex(fill.clientIndex);
   if (fill.time > (plan.lastFillAt ?? ctx.lastFillAt)) plan.lastFillAt = fill.time;
   if (!d || d.slot !== ctx.slot) return plan;
+  const close = plan.riskClose ?? ctx.risk?.close;
+  if (close && close.clientIndex === fill.clientIndex) {
+    plan.riskClose = applyFill(close, fill);
+    return plan;
+  }
   const entry = plan.entry !== undefined ? plan.entry : ctx.entry;
   if (d.role.kind === 'entry' && entry && entry.clientIndex === fill.clientIndex) {
     const updated = applyFill(entry, fill) as EntryRecord;

@@ -21,7 +21,7 @@
  * - Pure: effects are named in setup() and provided at runtime.
  */
 import { assign, enqueueActions, fromCallback, fromPromise, setup } from 'xstate';
-import type { ReconcileReport } from '../../adapters/types.ts';
+import type { ReconcileReport, VenuePosition } from '../../adapters/types.ts';
 import { orderName, positionId } from '../../src/domain/client-index.ts';
 import { Dec } from '../../src/domain/decimal.ts';
 import { positionMachine } from '../position/machine.ts';
@@ -96,6 +96,8 @@ export const gridSetup = setup({
     queryOrder: fromPromise<QueryOrderOutput, QueryOrderInput>(notProvided('queryOrder')),
     cancelOrders: fromPromise<PlaceOrderOutput, { market: string; clientIndexes: number[]; ungated?: boolean }>(notProvided('cancelOrders')),
     reconcile: fromPromise<ReconcileReport, ReconcileInput>(notProvided('reconcile')),
+    queryPosition: fromPromise<{ position: VenuePosition; at: number }, { market: string }>(notProvided('queryPosition')),
+    setLeverage: fromPromise<{ leverage: number; at: number }, { market: string; leverage: number }>(notProvided('setLeverage')),
     deadline: fromCallback<GridEvent, DeadlineInput>(notProvided('deadline')),
     position: positionMachine,
   },
@@ -114,7 +116,8 @@ export const gridSetup = setup({
     completeCycle: assign(({ context }) => ({ entry: null, lastCycleAt: context.now, sendErrors: 0 })),
   },
   guards: {
-    gateOpen: ({ context }) => context.gate.open && context.trading && context.entry === null,
+    gateOpen: ({ context }) =>
+      context.gate.open && context.trading && context.entry === null && context.leverageApplied && context.risk.phase === 'armed' && context.risk.trigger === null,
     entryAccepted: ({ context }) => context.entry !== null && context.entry.status !== 'sending',
     entryFilledTerminal: ({ context }) => context.entry !== null && isTerminal(context.entry) && entryFilled(context),
     entryCanceledPostOnly: ({ context }) =>
@@ -127,6 +130,7 @@ export const gridSetup = setup({
     applyPlan: enqueueActions(({ context, enqueue }, plan: RoutePlan & { nextN?: number }) => {
       const patch: Partial<GridContext> = {};
       if (plan.entry !== undefined) patch.entry = plan.entry;
+      if (plan.riskClose !== undefined) patch.risk = { ...context.risk, close: plan.riskClose };
       if (plan.foreign !== undefined) patch.foreign = plan.foreign;
       if (plan.lastFillAt !== undefined) patch.lastFillAt = plan.lastFillAt;
       if (plan.nextN !== undefined) patch.nextN = Math.max(context.nextN, plan.nextN);

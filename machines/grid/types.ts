@@ -33,7 +33,9 @@ export type RefusalReason =
   | 'cooldown'
   | 'grid_step'
   | 'margin_cap'
-  | 'halted';
+  | 'halted'
+  | 'stop-loss'
+  | 'leverage';
 
 export interface GateState {
   open: boolean;
@@ -58,6 +60,20 @@ export interface GridInput {
   nextN?: number;
 }
 
+/** The risk region's working record (stop price, stop-loss). */
+export interface RiskState {
+  /** What the risk region is doing (mirrors its state, read by the gate and status). */
+  phase: 'armed' | 'flattening' | 'halted' | 'coolingOff';
+  trigger: null | 'stop-price' | 'stop-loss';
+  /** The whole-bot reduce-only market close in flight. */
+  close: OrderRecord | null;
+  closeAttempts: number;
+  lastCloseAt: number;
+  coolOffUntil: number | null;
+  /** Mid at the trigger, for messages. */
+  triggerMid: string | null;
+}
+
 export interface GridContext {
   params: GridParams;
   market: MarketParams;
@@ -80,6 +96,9 @@ export interface GridContext {
   /** Reasons whose refusal episode has been journaled. */
   journaled: RefusalReason[];
   trading: boolean;
+  /** Leverage has been set on the venue (entries wait for it). */
+  leverageApplied: boolean;
+  risk: RiskState;
   entryIdle: boolean;
   /** Pause-price breach in effect (journaled as grid.paused / grid.resumed). */
   paused: boolean;
@@ -103,6 +122,7 @@ export type GridEvent =
   | { type: 'reconcile.check' }
   | { type: 'position.summary'; summary: PositionSummary }
   | { type: 'exit.accepted'; n: number }
-  | { type: 'position.closed'; n: number; realizedPnl: string; reason: string };
+  | { type: 'position.closed'; n: number; realizedPnl: string; reason: string }
+  | { type: 'operator.resume'; at: number };
 
 export type { JournalEntry, VenuePosition };

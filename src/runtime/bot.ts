@@ -102,7 +102,7 @@ export class Bot {
         payload: { requested: this.opts.targetLeverage, applied: leverage },
       });
     }
-    const applied = await venue.setLeverage(market, leverage);
+    const applied = leverage; // set on the venue by the machine (lifecycle `leverage`), retried with back-off
     if (this.opts.params.recoveryMode === 'hedge' && !venue.hedgeMode) {
       this.record({
         type: 'recovery.hedge-unavailable',

@@ -12,7 +12,7 @@
  *   when nothing is pending.
  */
 import { fromCallback, fromPromise } from 'xstate';
-import { queryReconcileReport, VenueError, type PlaceOrderRequest, type ReconcileReport, type Venue, type VenueOrder } from '../../adapters/types.ts';
+import { queryReconcileReport, VenueError, type PlaceOrderRequest, type ReconcileReport, type Venue, type VenueOrder, type VenuePosition } from '../../adapters/types.ts';
 import type { ReconcileInput } from '../../machines/grid/setup.ts';
 import type {
   CancelOrderInput,
@@ -178,6 +178,28 @@ export function makeEffects(deps: EffectDeps) {
     ),
   );
 
+  const queryPosition = fromPromise<{ position: VenuePosition; at: number }, { market: string }>(({ input }) =>
+    idle.track(
+      (async () => {
+        await gate.opened;
+        if (!deps.alive()) throw killed();
+        deps.onRequest?.('query', { position: input.market });
+        return { position: await venue.position(input.market), at: clock.now() };
+      })(),
+    ),
+  );
+
+  /** Sets leverage (not gated: it runs before the first reconciliation). */
+  const setLeverage = fromPromise<{ leverage: number; at: number }, { market: string; leverage: number }>(({ input }) =>
+    idle.track(
+      (async () => {
+        if (!deps.alive()) throw killed();
+        const applied = await venue.setLeverage(input.market, input.leverage);
+        return { leverage: applied, at: clock.now() };
+      })(),
+    ),
+  );
+
   const reconcile = fromPromise<ReconcileReport, ReconcileInput>(({ input }) =>
     idle.track(
       (async () => {
@@ -194,5 +216,5 @@ export function makeEffects(deps: EffectDeps) {
     return () => clock.clearTimeout(id);
   });
 
-  return { placeOrder, cancelOrder, queryOrder, cancelOrders, queryOrders, reconcile, deadline };
+  return { placeOrder, cancelOrder, queryOrder, cancelOrders, queryOrders, queryPosition, setLeverage, reconcile, deadline };
 }
