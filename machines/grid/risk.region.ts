@@ -69,7 +69,7 @@ export const riskRegion = gridSetup.createStateConfig({
   states: {
     armed: {
       description: 'Watching the stop price and the stop-loss level on every book and position update.',
-      entry: phase('armed'),
+      entry: [phase('armed'), 'evaluateGate'],
       always: { guard: ({ context }) => context.risk.trigger !== null, target: 'flattening' },
     },
     flattening: {
@@ -219,7 +219,7 @@ export const riskRegion = gridSetup.createStateConfig({
     },
     halted: {
       description: 'Latched after a stop price: no entry until an operator resumes (refused while mid is beyond the stop).',
-      entry: phase('halted'),
+      entry: [phase('halted'), 'evaluateGate'],
       on: {
         'operator.resume': [
           {
@@ -242,7 +242,7 @@ export const riskRegion = gridSetup.createStateConfig({
     },
     coolingOff: {
       description: 'After a stop-loss: entries refused (reason stop-loss) until position_timeout_minutes have passed.',
-      entry: phase('coolingOff'),
+      entry: [phase('coolingOff'), 'evaluateGate'],
       invoke: { src: 'deadline', input: ({ context }) => ({ name: 'stop-loss-cooloff', at: context.risk.coolOffUntil ?? context.now }) },
       on: {
         tick: {

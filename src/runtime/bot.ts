@@ -15,6 +15,7 @@
 import { createActor, type InspectionEvent, type Observer } from 'xstate';
 import type { Venue, VenueStreamEvent } from '../../adapters/types.ts';
 import { gridMachine } from '../../machines/grid/machine.ts';
+import { resumeRefusal } from '../../machines/grid/risk-check.ts';
 import { MACHINE_VERSION, type GridContext } from '../../machines/grid/types.ts';
 import { positionMachine } from '../../machines/position/machine.ts';
 import type { GridParams, JournalEntry, MarketParams } from '../../machines/shared/types.ts';
@@ -233,6 +234,19 @@ export class Bot {
   status(): BotStatus {
     if (!this.actor) throw new Error('bot not started');
     return buildStatus(this.actor.getSnapshot());
+  }
+
+  /**
+   * Operator resume: lifts the stop-price latch unless the stop condition still holds (then
+   * the refusal, naming mid and the stop price, is returned and journaled).
+   */
+  resume(): { ok: boolean; message: string } {
+    if (!this.actor) throw new Error('bot not started');
+    const ctx = this.actor.getSnapshot().context;
+    const refusal = resumeRefusal(ctx);
+    this.actor.send({ type: 'operator.resume', at: this.opts.clock.now() });
+    if (refusal) return { ok: false, message: refusal };
+    return { ok: true, message: ctx.risk.phase === 'halted' ? 'resumed: halted lifted' : 'nothing to resume' };
   }
 
   /** Sends an event to the root (operator commands, tests). */

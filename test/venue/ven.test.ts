@@ -11,7 +11,7 @@ import { isVenueError, type VenueStreamEvent } from '../../adapters/types.ts';
 import { BTC, simMarket, TEST } from '../../adapters/sim/index.ts';
 import { TX_TYPE } from '../../adapters/lighter/constants.ts';
 import { startSimVenue, TEST_ACCOUNT, type SimVenueSetup } from '../../adapters/lighter/testing.ts';
-import { encodeClientIndex, role } from '../../src/domain/client-index.ts';
+import { decodeClientIndex as decode, encodeClientIndex, role } from '../../src/domain/client-index.ts';
 import { botOverWallClock, botWorld, connectDriven, M, simWorld, surfaces, txs, until, type SimWorld } from './support.ts';
 
 const open: Array<{ close(): Promise<void> }> = [];
@@ -357,9 +357,21 @@ describe('VEN — Lighter over sockets', () => {
   });
 
   it('VEN-09 a 21506 (too many pending txs) entry is retried by the bot with the same client index after a back-off', async () => {
-    const b = track(await botWorld({ beforeStart: () => undefined }));
+    const b = track(
+      await botWorld({
+        beforeStart: (w) => {
+          // The first order the bot sends is answered 21506 twice (queued just before it leaves).
+          const place = w.venue.placeOrder.bind(w.venue);
+          let first = true;
+          w.venue.placeOrder = (req) => {
+            if (first) w.server.control.faults.rejectNextTx(21506, { count: 2, message: 'too many pending txs' });
+            first = false;
+            return place(req);
+          };
+        },
+      }),
+    );
     const entry = idx(1, role.entry());
-    b.server.control.faults.rejectNextTx(21506, { count: 2, message: 'too many pending txs' });
     await until(b, 'the entry accepted', () => txs(b, TX_TYPE.createOrder).some((t) => t.code === 200), 60_000);
     const sends = txs(b, TX_TYPE.createOrder);
     expect(sends.map((t) => [t.code, t.f.ClientOrderIndex])).toEqual([
@@ -371,4 +383,77 @@ describe('VEN — Lighter over sockets', () => {
     expect(sends[2]!.time - sends[1]!.time).toBeGreaterThanOrEqual(2000);
     expect(b.server.control.liveOrders(M).map((o) => o.clientIndex)).toEqual([entry]);
   });
+
+  it('VEN-04 a WebSocket drop during fills is recovered by REST catch-up', async () => {
+    const b = track(await botWorld());
+    const c = b.server.control;
+    const entry1 = idx(1, role.entry());
+    const close1 = idx(1, role.close());
+    await until(b, 'grid-1:entry', () => c.liveOrders(M).some((o) => o.clientIndex === entry1));
+    c.counterpartyFill(M, entry1);
+    await until(b, 'grid-1:close resting', () => c.liveOrders(M).some((o) => o.clientIndex === close1));
+    c.setBook(M, '99.70', '99.74');
+    const entry2 = await until(b, 'grid-2:entry resting', () => c.liveOrders(M).find((o) => decode(o.clientIndex)?.n === 2 && decode(o.clientIndex)?.role.kind === 'entry')?.clientIndex, 120_000, 500);
+    await b.settle();
+    const mark = b.events.length;
+    const restMark = c.restLog().length;
+    // The socket drops; both orders fill while it is down; reconnection is refused for 5 s.
+    c.faults.refuseConnections(5000);
+    c.faults.dropConnections();
+    await b.advance(50);
+    c.counterpartyFill(M, entry2);
+    c.counterpartyFill(M, close1);
+    const minted = b.venue.stats().authTokensMinted;
+    await until(b, 'the catch-up', () => b.events.slice(mark).some((e) => e.type === 'venue.caught-up'), 30_000);
+    await b.advance(2000);
+    const kinds = b.events.slice(mark).map((e) => e.type).filter((t) => t.startsWith('venue.'));
+    expect(kinds).toEqual(['venue.down', 'venue.up', 'venue.caught-up']);
+    const up = b.events.slice(mark).find((e) => e.type === 'venue.up')!;
+    const down = b.events.slice(mark).find((e) => e.type === 'venue.down')!;
+    expect((up as { time: number }).time - (down as { time: number }).time).toBeGreaterThanOrEqual(5000);
+    expect(b.venue.stats().authTokensMinted).toBeGreaterThan(minted);
+    const after = c.restLog().slice(restMark).map((x) => x.path.replace('/api/v1/', ''));
+    expect(after).toEqual(expect.arrayContaining(['accountActiveOrders', 'accountInactiveOrders', 'trades', 'account']));
+    const report = b.events.slice(mark).find((e): e is Extract<VenueStreamEvent, { type: 'venue.caught-up' }> => e.type === 'venue.caught-up')!.report;
+    expect(report.fills.map((f) => f.clientIndex).sort()).toEqual([close1, entry2].sort());
+    // Both fills applied exactly once: grid-1 closed, grid-2 tracked with its exit placed.
+    expect(b.journal.filter((j) => j.type === 'position.closed')).toHaveLength(1);
+    const close2 = idx(2, role.close());
+    await until(b, 'grid-2:close resting', () => c.liveOrders(M).some((o) => o.clientIndex === close2));
+    expect(b.bot.status().positions.map((p) => p.n)).toEqual([2]);
+    expect(txs(b, TX_TYPE.createOrder).filter((t) => t.f.ClientOrderIndex === close2)).toHaveLength(1);
+    // The machine reconciled after the reconnect (journal order: after the drop).
+    expect(b.journal.filter((j) => j.type === 'venue.reconciled').length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('VEN-10 steady state stays far below the REST budget (one simulated hour)', async () => {
+    const b = track(await botWorld());
+    const c = b.server.control;
+    const t0 = b.clock.now();
+    let entryFills = 0;
+    let exitFills = 0;
+    while (b.clock.now() - t0 < 3_600_000) {
+      for (const o of c.liveOrders(M)) {
+        const d = decode(o.clientIndex);
+        if (!d) continue;
+        c.counterpartyFill(M, o.clientIndex);
+        if (d.role.kind === 'entry') entryFills++;
+        else exitFills++;
+      }
+      await b.advance(5_000);
+    }
+    expect(entryFills).toBeGreaterThanOrEqual(20);
+    expect(exitFills).toBeGreaterThanOrEqual(20);
+    const mine = c.restLog().filter((x) => x.account === TEST_ACCOUNT || x.path.endsWith('orderBookDetails'));
+    const all = c.restLog();
+    expect(b.venue.stats().restCallsTotal).toBe(all.length);
+    const perMinute = all.length / ((b.clock.now() - t0) / 60_000);
+    expect(perMinute).toBeLessThanOrEqual(5);
+    let worst = 0;
+    for (const x of all) worst = Math.max(worst, all.filter((y) => y.time >= x.time && y.time < x.time + 60_000).length);
+    expect(worst).toBeLessThanOrEqual(60);
+    expect(b.venue.stats().restCallsMaxPerMinute).toBe(worst);
+    expect(mine.length).toBe(all.length);
+    expect(b.venue.restCallsPerMinute()).toBe(all.filter((x) => x.time > b.clock.now() - 60_000).length);
+  }, 120_000);
 });

@@ -352,6 +352,8 @@ export class LighterWsClient {
       tx.reject(new VenueError('outcome-unknown', `WebSocket ${reason} before the acknowledgement of ${id}; the transaction may or may not have been executed`, { reason: 'ws-closed' }));
     }
     this.pending.clear();
+    // Pings of the lost connection will never be answered: realign the round-trip counters.
+    this.pongsSeen = this.pingsSent;
     for (const b of this.barriers.splice(0)) b.resolve();
     if (this.closing) return;
     this.log.warn('lighter ws: connection lost; reconnecting', { reason });
