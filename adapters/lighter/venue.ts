@@ -49,7 +49,8 @@ import { LighterWsClient } from './websocket/client.ts';
 
 export interface LighterVenueOptions {
   restUrl: string;
-  wsUrl: string;
+  /** Default: derived from restUrl (http → ws, https → wss, path /stream). */
+  wsUrl?: string;
   /** 304 mainnet, 300 testnet. */
   chainId: number;
   accountIndex: number;
@@ -80,6 +81,8 @@ export interface LighterVenueOptions {
   submitVia?: 'ws' | 'rest';
   random?: () => number;
   name?: string;
+  /** Instrumentation (benchmarks): raw WebSocket frames received / sent. */
+  wsProbe?: { received?(text: string): void; sent?(text: string): void };
 }
 
 type Listener = (event: VenueStreamEvent) => void;
@@ -211,7 +214,7 @@ export class LighterVenue implements Venue {
     );
     this.dispatch = dispatch;
     const ws = new LighterWsClient({
-      url: this.o.wsUrl,
+      url: this.o.wsUrl ?? wsUrlFor(this.o.restUrl),
       clock: this.clock,
       ctx: this.ctx,
       authToken: (x) => this.tokens.token(x),
@@ -220,6 +223,7 @@ export class LighterVenue implements Venue {
       ...(this.o.pingEveryMs !== undefined ? { pingEveryMs: this.o.pingEveryMs } : {}),
       ...(this.o.reconnect ? { reconnect: this.o.reconnect } : {}),
       ...(this.o.random ? { random: this.o.random } : {}),
+      ...(this.o.wsProbe ? { probe: this.o.wsProbe } : {}),
     });
     this.ws = ws;
     // Order matters: within one batch the server writes frames in subscription order, so
@@ -475,7 +479,7 @@ export class LighterVenue implements Venue {
       type: 'LighterVenue',
       name: this.name,
       restUrl: this.o.restUrl,
-      wsUrl: this.o.wsUrl,
+      wsUrl: this.o.wsUrl ?? wsUrlFor(this.o.restUrl),
       chainId: this.o.chainId,
       accountIndex: this.o.accountIndex,
       apiKeyIndex: this.o.apiKeyIndex,
@@ -490,6 +494,16 @@ export class LighterVenue implements Venue {
   [inspect.custom](): string {
     return this.toString();
   }
+}
+
+/** The WebSocket URL of a REST base URL: https://host → wss://host/stream. */
+export function wsUrlFor(restUrl: string): string {
+  const u = new URL(restUrl);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`rest_url ${restUrl} must be an http(s) URL`);
+  u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+  u.pathname = '/stream';
+  u.search = '';
+  return u.toString();
 }
 
 /** Builds a Lighter venue (validates the key format at once; connect() loads the signer). */

@@ -27,9 +27,12 @@ import type { GridContext, RefusalReason } from './types.ts';
  * still counts, so the gate does not admit an entry in the 250 ms gap of a repost.
  * Positions closing at market, retiring or closed do not count.
  */
+/** States in which a position holds no resting limit exit and is not between two attempts. */
+const NOT_RESTING = ['closed', 'retired', 'retiring', 'marketFallback', 'flat', 'settle', 'exhausted'];
+
 export function holdsLimitExit(p: PositionSummary): boolean {
   if (!p.exit || p.exit.type !== 'limit') return false;
-  return !(p.state === 'closed' || p.state === 'retired' || p.state.startsWith('retiring') || p.state.startsWith('marketFallback'));
+  return !NOT_RESTING.some((s) => p.state === s || p.state.startsWith(`${s}.`));
 }
 
 const restingMemo = new WeakMap<object, number>();

@@ -15,7 +15,7 @@ import { positionId, role } from '../../src/domain/client-index.ts';
 import { Dec } from '../../src/domain/decimal.ts';
 import { entryPrice as entryPriceOf } from '../../src/domain/grid-math.ts';
 import { sendBackoffMs } from '../position/machine.ts';
-import { newOrderRecord } from '../shared/orders.ts';
+import { isTerminal, newOrderRecord } from '../shared/orders.ts';
 import { cooldownEndsAt, isPaused, nextEntrySize, restingExitCount } from './gate.ts';
 import { planReport, planTotals } from './reconcile.ts';
 import { routeFill, routeOrderUpdate, spawnInput } from './routing.ts';
@@ -150,11 +150,15 @@ export const gridMachine = gridSetup.createMachine({
           return {
             positions,
             realizedPnl: new Dec(context.realizedPnl).plus(event.realizedPnl).toFixed(),
-            ...(context.entry && context.entry.n === event.n ? { entry: { ...context.entry, exitAccepted: true } } : {}),
+            // Its entry is still live (the position was retired or ran out of roles): stop it.
+            ...(context.entry && context.entry.n === event.n
+              ? { entry: { ...context.entry, exitAccepted: true, ...(isTerminal(context.entry) ? {} : { cancelRequested: true }) } }
+              : {}),
           };
         }),
-        enqueueActions(({ context, enqueue }) => {
+        enqueueActions(({ context, event, enqueue }) => {
           if (context.entryIdle) enqueue('evaluateGate');
+          if (event.reason === 'exhausted') enqueue.raise({ type: 'reconcile.now' });
         }),
       ],
     },
@@ -254,10 +258,11 @@ export const gridMachine = gridSetup.createMachine({
           on: {
             'reconcile.check': {
               target: 'cleaning',
-              actions: enqueueActions(({ context, enqueue }) => {
+              actions: enqueueActions(({ context, enqueue, self }) => {
                 const totals = planTotals(context);
+                const live = self.getSnapshot().children as Record<string, unknown>;
                 for (const j of totals.journal) enqueue({ type: 'journal', params: j });
-                for (const n of totals.retire) enqueue.sendTo(childId(n), { type: 'position.retire', reason: 'venue position smaller than tracked', at: context.now });
+                for (const n of totals.retire.filter((k) => live[childId(k)])) enqueue.sendTo(childId(n), { type: 'position.retire', reason: 'venue position smaller than tracked', at: context.now });
                 if (totals.adoptSize) {
                   const input = spawnInput(context, context.nextN, totals.adoptSize, context.venue.avgEntry);
                   enqueue({ type: 'applyPlan', params: { toChildren: [], journal: [], unknown: [], orphans: [], spawns: [input], nextN: context.nextN + 1 } });
@@ -320,6 +325,8 @@ export const gridMachine = gridSetup.createMachine({
             tick: [
               { guard: ({ event }) => event.name === 'reconcile-periodic', target: 'reconciling', actions: 'storeEventTime' },
             ],
+            // A position handed its remaining size over (roles exhausted): adopt it now.
+            'reconcile.now': { target: 'reconciling' },
             'venue.caught-up': {
               target: 'adopting',
               actions: [
@@ -442,6 +449,7 @@ export const gridMachine = gridSetup.createMachine({
           invoke: { src: 'deadline', input: ({ context }) => ({ name: 'entry-timeout', at: context.entry!.sentAt + context.params.timeoutMs }) },
           always: [
             { guard: 'entryFilledTerminal', target: 'awaitingExit' },
+            { guard: ({ context }) => context.entry !== null && context.entry.cancelRequested === true && context.entry.status === 'open', target: 'cancelling' },
             {
               guard: 'entryCanceledPostOnly',
               target: 'ready',

@@ -193,8 +193,9 @@ export const riskRegion = gridSetup.createStateConfig({
         },
         retiring: {
           description: 'The venue is flat: retires every tracked position (their exits are cancelled, nothing re-posted).',
-          entry: enqueueActions(({ context, enqueue }) => {
-            for (const key of Object.keys(context.positions)) {
+          entry: enqueueActions(({ context, enqueue, self }) => {
+            const live = self.getSnapshot().children as Record<string, unknown>;
+            for (const key of Object.keys(context.positions).filter((k) => live[childId(Number(k))])) {
               enqueue.sendTo(childId(Number(key)), { type: 'position.retire', reason: label(context), at: context.now });
             }
           }),

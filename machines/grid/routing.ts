@@ -31,6 +31,8 @@ export interface RoutePlan {
   toChildren: Array<{ n: number; event: PositionEvent }>;
   spawns: PositionInput[];
   journal: JournalEntry[];
+  /** Ask the lifecycle to reconcile now (a fill nothing can own was seen). */
+  reconcileNow?: boolean;
   /** Client indexes of ours seen for positions unknown to the context. */
   unknown: Array<{ decoded: DecodedIndex; order?: VenueOrder; fill?: VenueFill }>;
   orphans: number[];
@@ -90,6 +92,17 @@ function env(ctx: GridContext, at: number) {
 
 /** After the entry record changed: hand new filled size to its position (spawn or grow). */
 function trackEntryFills(ctx: GridContext, before: EntryRecord, after: EntryRecord, at: number, plan: RoutePlan): EntryRecord {
+  const out = trackEntrySize(ctx, before, after, at, plan);
+  // The entry ended: its position may close once nothing remains.
+  if (isTerminal(after) && !isTerminal(before) && new Dec(out.tracked).gt(0)) {
+    const spawned = plan.spawns.find((s) => s.n === after.n);
+    if (spawned) spawned.entryOpen = false;
+    else plan.toChildren.push({ n: after.n, event: { type: 'position.entry-done', ...env(ctx, at) } });
+  }
+  return out;
+}
+
+function trackEntrySize(ctx: GridContext, before: EntryRecord, after: EntryRecord, at: number, plan: RoutePlan): EntryRecord {
   const filled = new Dec(after.filled);
   if (!filled.gt(after.tracked)) return after;
   const price = avgFillPrice(after);
@@ -102,8 +115,18 @@ function trackEntryFills(ctx: GridContext, before: EntryRecord, after: EntryReco
   });
   if (ctx.positions[key] || plan.spawns.some((s) => s.n === after.n)) {
     plan.toChildren.push({ n: after.n, event: { type: 'position.size', size: after.filled, entryPrice: price, ...env(ctx, at) } });
+  } else if (new Dec(after.tracked).gt(0)) {
+    // Its position already ended (retired, roles exhausted) while the entry kept filling: the
+    // new amount is left to reconciliation, which adopts it under a fresh position number.
+    plan.reconcileNow = true;
+    plan.journal.push({
+      type: 'entry.fill-after-position',
+      level: 'warning',
+      message: `${orderName(after.n, after.role)} filled ${filled.minus(after.tracked).toFixed()} more after ${positionId(after.n)} ended; reconciling to adopt it`,
+      payload: { position: positionId(after.n), filled: after.filled, tracked: after.tracked },
+    });
   } else {
-    const input = spawnInput(ctx, after.n, after.filled, price);
+    const input = spawnInput(ctx, after.n, after.filled, price, { entryOpen: !isTerminal(after) });
     plan.spawns.push(input);
     plan.journal.push({
       type: 'position.tracked',

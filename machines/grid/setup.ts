@@ -127,7 +127,7 @@ export const gridSetup = setup({
   },
 }).extend({
   actions: {
-    applyPlan: enqueueActions(({ context, enqueue }, plan: RoutePlan & { nextN?: number }) => {
+    applyPlan: enqueueActions(({ context, enqueue, self }, plan: RoutePlan & { nextN?: number }) => {
       const patch: Partial<GridContext> = {};
       if (plan.entry !== undefined) patch.entry = plan.entry;
       if (plan.riskClose !== undefined) patch.risk = { ...context.risk, close: plan.riskClose };
@@ -142,8 +142,13 @@ export const gridSetup = setup({
       }
       if (Object.keys(patch).length > 0) enqueue.assign(patch);
       for (const s of plan.spawns) enqueue.spawnChild('position', { id: childId(s.n), input: s, syncSnapshot: true });
-      for (const c of plan.toChildren) enqueue.sendTo(childId(c.n), c.event);
+      // A child that reached its final state is gone before its `position.closed` is handled:
+      // events for it are dropped (its fills were final), never sent to a missing actor.
+      const live = self.getSnapshot().children as Record<string, unknown>;
+      const spawned = new Set(plan.spawns.map((s) => s.n));
+      for (const c of plan.toChildren) if (spawned.has(c.n) || live[childId(c.n)]) enqueue.sendTo(childId(c.n), c.event);
       for (const j of plan.journal) enqueue(journalAction(j));
+      if (plan.reconcileNow) enqueue.raise({ type: 'reconcile.now' });
     }),
     evaluateGate: enqueueActions(({ context, enqueue }) => {
       const { patch, journal } = gateUpdate(context);

@@ -120,6 +120,7 @@ export type GridEvent =
   | { type: 'bot.start'; at: number }
   | { type: 'bot.restored'; at: number; params?: GridParams; market?: MarketParams; leverage?: number }
   | { type: 'reconcile.check' }
+  | { type: 'reconcile.now' }
   | { type: 'position.summary'; summary: PositionSummary }
   | { type: 'exit.accepted'; n: number }
   | { type: 'position.closed'; n: number; realizedPnl: string; reason: string }

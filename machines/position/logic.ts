@@ -91,7 +91,8 @@ export function nextLimitExit(ctx: PositionContext, kind: 'retry' | 'refresh'): 
   let price = ctx.tpPrice;
   let refreshes = ctx.refreshes;
   if (kind === 'refresh') {
-    refreshes = Math.min(refreshes + 1, MAX_REFRESHES);
+    if (refreshes >= MAX_REFRESHES) return { ...base, exhausted: true };
+    refreshes += 1;
     r = roles.refresh(refreshes);
   } else if (ctx.failures === 0) {
     r = roles.close();
@@ -125,7 +126,8 @@ export function nextMarketExit(ctx: PositionContext): Partial<PositionContext> {
   const p = ctx.params;
   const side = exitSide(ctx);
   const book = ctx.book ?? { bid: ctx.entryPrice, ask: ctx.entryPrice };
-  const a = Math.min(ctx.marketAttempts + 1, MAX_MARKET_EXITS);
+  if (ctx.marketAttempts >= MAX_MARKET_EXITS) return { ...base, exhausted: true };
+  const a = ctx.marketAttempts + 1;
   const exit = newOrderRecord({
     slot: p.slot,
     n: ctx.n,

@@ -162,6 +162,7 @@ export const positionMachine = setup({
     resizePending: false,
     refreshPending: false,
     retireRequested: false,
+    entryOpen: input.entryOpen ?? false,
   }),
   on: {
     'position.order-updated': {
@@ -199,6 +200,7 @@ export const positionMachine = setup({
       ],
     },
     'position.market': { actions: assign(({ context, event }) => envOf(context, event)) },
+    'position.entry-done': { actions: [assign(({ context, event }) => ({ ...envOf(context, event), entryOpen: false })), 'report'] },
   },
   initial: 'start',
   states: {
@@ -248,6 +250,7 @@ export const positionMachine = setup({
         ],
       },
       always: [
+        { guard: ({ context }) => context.exhausted === true, target: 'exhausted' },
         // The venue reported the order (or its end) before the send's answer arrived.
         {
           guard: ({ context }) => context.exit !== null && context.exit.status !== 'sending',
@@ -289,7 +292,7 @@ export const positionMachine = setup({
         },
       ],
       always: [
-        { guard: 'nothingRemains', target: 'closed' },
+        { guard: 'nothingRemains', target: 'settle' },
         { guard: 'exitCanceled', target: 'exitCanceled' },
         // Filled in full while the position grew: place the rest.
         { guard: 'exitTerminal', target: 'placingExit', actions: assign(({ context }) => nextLimitExit(context, 'refresh')) },
@@ -341,7 +344,7 @@ export const positionMachine = setup({
         })),
       ],
       always: [
-        { guard: 'nothingRemains', target: 'closed' },
+        { guard: 'nothingRemains', target: 'settle' },
         {
           guard: 'retryLimitReached',
           target: 'marketFallback',
@@ -401,14 +404,14 @@ export const positionMachine = setup({
         },
       },
       always: [
-        { guard: 'settled', target: 'closed' },
+        { guard: 'settled', target: 'settle' },
         { guard: 'nothingLive', target: 'dispatch' },
       ],
     },
     dispatch: {
       description: 'Every earlier order has ended: continues with what the cancel was for.',
       always: [
-        { guard: 'nothingRemains', target: 'closed' },
+        { guard: 'nothingRemains', target: 'settle' },
         { guard: ({ context }) => context.afterCancel === 'retired', target: 'retired' },
         { guard: ({ context }) => context.afterCancel === 'market', target: 'marketFallback' },
         { guard: ({ context }) => context.afterCancel === 'ladder', target: 'ladder' },
@@ -481,7 +484,7 @@ export const positionMachine = setup({
           },
         },
       },
-      always: [{ guard: 'settled', target: 'closed' }],
+      always: [{ guard: 'settled', target: 'settle' }],
     },
     marketFallback: {
       description: 'Closes what remains with reduce-only market orders (market-exit-1, -2, …); failed attempts back off ≥ 5 s, non-decreasing.',
@@ -507,6 +510,7 @@ export const positionMachine = setup({
           },
         },
         sending: {
+          always: { guard: ({ context }) => context.exhausted === true, target: '#position.exhausted' },
           invoke: {
             src: 'placeOrder',
             input: ({ context }) => ({ market: context.params.market, order: context.exit!, writeAhead: false }),
@@ -558,7 +562,7 @@ export const positionMachine = setup({
         },
         awaiting: {
           always: [
-            { guard: 'nothingRemains', target: '#position.closed' },
+            { guard: 'nothingRemains', target: '#position.settle' },
             {
               guard: 'exitTerminal',
               target: 'backoff',
@@ -571,7 +575,7 @@ export const positionMachine = setup({
         },
         backoff: {
           invoke: { src: 'deadline', input: ({ context }) => ({ name: 'market-backoff', at: context.lastSendAt + marketBackoffMs(context.marketFailures) }) },
-          always: [{ guard: 'nothingRemains', target: '#position.closed' }],
+          always: [{ guard: 'nothingRemains', target: '#position.settle' }],
           on: {
             tick: [
               // The failed order is still unresolved on the venue: ask first.
@@ -620,10 +624,35 @@ export const positionMachine = setup({
       invoke: { src: 'deadline', input: ({ context }) => ({ name: 'recover-backoff', at: context.now + sendBackoffMs(context.sendErrors) }) },
       on: { tick: { target: 'recovering', actions: assign(({ context, event }) => ({ now: Math.max(context.now, event.at) })) } },
     },
+    exhausted: {
+      description: 'Its client-index roles ran out: cancels what is live and retires; reconciliation adopts what remains under a fresh position number.',
+      entry: j((c) => ({
+        type: 'position.roles-exhausted',
+        level: 'error',
+        message: `${positionId(c.n)}: no client-index role left (${c.refreshes} refreshes, ${c.marketAttempts} market exits); handing ${remainingOf(c)} over to reconciliation`,
+        payload: { position: positionId(c.n), remaining: remainingOf(c) },
+      })),
+      always: { target: 'cancelling', actions: assign({ afterCancel: 'retired' as const }) },
+    },
+    settle: {
+      description: 'Nothing remains: closed, unless its entry order is still live (more fills may come).',
+      always: [{ guard: ({ context }) => context.entryOpen, target: 'flat' }, { target: 'closed' }],
+    },
+    flat: {
+      description: 'Everything filled so far has been exited, but the entry still rests: waits for more fills or its end.',
+      entry: reportAs('flat'),
+      always: [
+        { guard: ({ context }) => !context.entryOpen && new Dec(remainingOf(context)).lte(0), target: 'closed' },
+        { guard: ({ context }) => new Dec(remainingOf(context)).gt(0), target: 'placingExit', actions: assign(({ context }) => nextLimitExit(context, 'refresh')) },
+      ],
+    },
     retired: {
       type: 'final',
       description: 'Retired: its orders are gone; the root stops tracking it.',
-      entry: [reportAs('retired'), sendParent(({ context }) => ({ type: 'position.closed' as const, n: context.n, realizedPnl: realizedPnlOf(context), reason: 'retired' }))],
+      entry: [
+        reportAs('retired'),
+        sendParent(({ context }) => ({ type: 'position.closed' as const, n: context.n, realizedPnl: realizedPnlOf(context), reason: context.exhausted ? 'exhausted' : 'retired' })),
+      ],
     },
     closed: {
       type: 'final',

@@ -36,6 +36,8 @@ export interface PositionInput {
   exitFilledPrior?: string;
   exitNotionalPrior?: string;
   failures?: number;
+  /** Its entry order is still live: more fills may grow it (it waits in `flat` instead of closing). */
+  entryOpen?: boolean;
 }
 
 export interface PositionContext {
@@ -78,6 +80,9 @@ export interface PositionContext {
   resizePending: boolean;
   refreshPending: boolean;
   retireRequested: boolean;
+  entryOpen: boolean;
+  /** Its client-index roles ran out (64 refreshes or market exits): it hands over to reconciliation. */
+  exhausted?: boolean;
 }
 
 interface Env {
@@ -92,4 +97,5 @@ export type PositionEvent =
   | ({ type: 'position.size'; size: string; entryPrice: string } & Env)
   | ({ type: 'position.retire'; reason: string } & Env)
   | ({ type: 'position.market' } & Env)
+  | ({ type: 'position.entry-done' } & Env)
   | TickEvent;

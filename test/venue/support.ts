@@ -182,10 +182,18 @@ export async function botOverWallClock(o: { sendTimeoutMs: number; delayFirstEnt
     identity: { venue: 'lighter', account: '1', market: M, slot: 1, variant: 'dynamic-grid' },
     journal: (r) => journal.push(r),
   });
+  // The faults hit the first ORDER the bot sends (queued just before it leaves).
+  const place = s.venue.placeOrder.bind(s.venue);
+  let first = true;
+  s.venue.placeOrder = (req) => {
+    if (first) {
+      if (o.delayFirstEntryAckMs !== undefined) s.server.control.faults.delayAcks(o.delayFirstEntryAckMs);
+      if (o.dropFirstOrderFrame) s.server.control.faults.dropFrames('account_all_orders', 1);
+    }
+    first = false;
+    return place(req);
+  };
   await bot.start();
-  // The leverage transaction is acknowledged; the next one is the first entry.
-  if (o.delayFirstEntryAckMs !== undefined) s.server.control.faults.delayAcks(o.delayFirstEntryAckMs);
-  if (o.dropFirstOrderFrame) s.server.control.faults.dropFrames('account_all_orders', 1);
   return {
     ...s,
     bot,

@@ -44,6 +44,8 @@ export interface LighterWsOptions {
   /** Reconnect back-off (default 250 ms doubling to 10 s, 25 % jitter). */
   reconnect?: BackoffPolicy;
   random?: () => number;
+  /** Instrumentation (benchmarks): called with each raw frame received / sent. */
+  probe?: { received?(text: string): void; sent?(text: string): void };
 }
 
 export interface WsHandlers {
@@ -247,12 +249,15 @@ export class LighterWsClient {
 
   private send(frame: unknown): void {
     if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return;
-    this.ws.send(JSON.stringify(frame));
+    const text = JSON.stringify(frame);
+    this.ws.send(text);
+    this.o.probe?.sent?.(text);
     this.lastSentAt = this.o.clock.now();
   }
 
   private onMessage(ws: WebSocket, text: string): void {
     if (ws !== this.ws) return;
+    this.o.probe?.received?.(text);
     this.framesReceived++;
     this.lastReceivedAt = this.o.clock.now();
     const p = parseWsFrame(text, this.o.ctx);
