@@ -21,6 +21,8 @@
  */
 import { inspect } from 'node:util';
 import { SystemClock, type Clock } from '../../src/runtime/clock.ts';
+
+export { wsUrlFor, type LighterVenueOptions } from './options.ts';
 import {
   isVenueError,
   queryReconcileReport,
@@ -35,55 +37,19 @@ import {
   type VenuePosition,
   type VenueStreamEvent,
 } from '../types.ts';
-import { AuthTokens, type AuthTokenOptions } from './auth.ts';
-import { Activity, backoffDelay, type BackoffPolicy } from './common/backoff.ts';
+import { AuthTokens } from './auth.ts';
+import { Activity, backoffDelay } from './common/backoff.ts';
 import { silentLogger, type LighterLogger } from './common/logger.ts';
-import { DEFAULT_BACKOFF, LighterHttpClient, TX_ENDPOINT } from './http/client.ts';
+import { DEFAULT_BACKOFF, LighterHttpClient } from './http/client.ts';
 import { LighterReads } from './http/reads.ts';
 import type { LighterOrderView, MarketSpec, ParseContext } from './map.ts';
 import { NonceManager } from './nonce.ts';
 import { checkClientIndex, createOrderParams, DEFAULT_ORDER_LIFETIME_MS, leverageParams } from './orders.ts';
+import { wsUrlFor, type LighterVenueOptions } from './options.ts';
 import { createWasmSigner, normalizePrivateKey, type LighterSigner, type SignedTx } from './signer/signer.ts';
+import { submitTx } from './tx-sender.ts';
 import { channels, LighterDispatch } from './websocket/dispatch.ts';
 import { LighterWsClient } from './websocket/client.ts';
-
-export interface LighterVenueOptions {
-  restUrl: string;
-  /** Default: derived from restUrl (http → ws, https → wss, path /stream). */
-  wsUrl?: string;
-  /** 304 mainnet, 300 testnet. */
-  chainId: number;
-  accountIndex: number;
-  apiKeyIndex: number;
-  /** 80 hex characters, optionally 0x-prefixed (from LIGHTER_API_PRIVATE_KEY only). */
-  privateKey: string;
-  clock?: Clock;
-  logger?: LighterLogger;
-  /** Order books subscribed at connect (symbols); others are subscribed on first use. */
-  markets?: string[];
-  /** REST read timeout (default 10 000 ms). */
-  restTimeoutMs?: number;
-  /** Transaction answer timeout, WS ack or REST (default 10 000 ms). */
-  sendTimeoutMs?: number;
-  /** Read attempts before an error is thrown (default 4). */
-  readAttempts?: number;
-  /** REST retry and rate-limit cool-off policy (default 1 s doubling to 30 s, 25 % jitter). */
-  backoff?: BackoffPolicy;
-  /** WebSocket reconnect policy (default 250 ms doubling to 10 s, 25 % jitter). */
-  reconnect?: BackoffPolicy;
-  pingEveryMs?: number;
-  auth?: AuthTokenOptions;
-  /** Resting-order lifetime when a request names none (default 28 days). */
-  defaultOrderLifetimeMs?: number;
-  /** The catch-up after a reconnect looks back this far before the drop (default 60 000 ms). */
-  catchUpMarginMs?: number;
-  /** 'ws' (default): transactions over the WebSocket, REST while it is down. */
-  submitVia?: 'ws' | 'rest';
-  random?: () => number;
-  name?: string;
-  /** Instrumentation (benchmarks): raw WebSocket frames received / sent. */
-  wsProbe?: { received?(text: string): void; sent?(text: string): void };
-}
 
 type Listener = (event: VenueStreamEvent) => void;
 
@@ -430,46 +396,9 @@ export class LighterVenue implements Venue {
     return applied;
   }
 
-  /**
-   * Signs with the next nonce and sends; on 21104 the nonce manager refetches and this
-   * re-signs the same transaction. Resolves on the venue's acceptance.
-   */
-  private async submit(what: string, sign: (nonce: number) => SignedTx): Promise<void> {
+  private submit(what: string, sign: (nonce: number) => SignedTx): Promise<void> {
     this.requireSigner();
-    await this.http.waitCooloff(TX_ENDPOINT);
-    try {
-      await this.nonces.run(async (nonce) => {
-        let tx: SignedTx;
-        try {
-          tx = sign(nonce);
-        } catch (err) {
-          throw new VenueError('rejected', `${what}: ${(err as Error).message}`, { reason: 'signer-refused' });
-        }
-        await this.send(tx);
-      });
-    } catch (err) {
-      if (isVenueError(err)) this.log.debug('lighter: transaction not accepted', { what, kind: err.kind, code: err.code });
-      throw err;
-    }
-  }
-
-  private async send(tx: SignedTx): Promise<void> {
-    const ws = this.ws;
-    if ((this.o.submitVia ?? 'ws') !== 'ws' || !ws?.isOpen) {
-      await this.http.sendTx(tx.txType, tx.txInfo); // notes the outcome for the cool-off itself
-      return;
-    }
-    try {
-      await ws.sendTx(tx.txType, tx.txInfo, this.o.sendTimeoutMs ?? 10_000);
-      this.http.noteOutcome(TX_ENDPOINT, undefined);
-    } catch (err) {
-      if (isVenueError(err) && err.reason === 'ws-down') {
-        await this.http.sendTx(tx.txType, tx.txInfo);
-        return;
-      }
-      this.http.noteOutcome(TX_ENDPOINT, err);
-      throw err;
-    }
+    return submitTx({ http: this.http, nonces: this.nonces, ws: this.ws, log: this.log, submitVia: this.o.submitVia ?? 'ws', sendTimeoutMs: this.o.sendTimeoutMs ?? 10_000 }, what, sign);
   }
 
   // ------------------------------------------------------------------ secrets stay inside
@@ -494,16 +423,6 @@ export class LighterVenue implements Venue {
   [inspect.custom](): string {
     return this.toString();
   }
-}
-
-/** The WebSocket URL of a REST base URL: https://host → wss://host/stream. */
-export function wsUrlFor(restUrl: string): string {
-  const u = new URL(restUrl);
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`rest_url ${restUrl} must be an http(s) URL`);
-  u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
-  u.pathname = '/stream';
-  u.search = '';
-  return u.toString();
 }
 
 /** Builds a Lighter venue (validates the key format at once; connect() loads the signer). */

@@ -7,7 +7,6 @@
  * Invariants: nothing here prints key material; the logger keeps lines in memory only.
  */
 import Keyv from 'keyv';
-import { inspect } from 'node:util';
 import { simMarket, TEST, type SimMarketConfig } from '../../adapters/sim/index.ts';
 import type { LighterLogger } from '../../adapters/lighter/common/logger.ts';
 import { advanceSimClock, settleSimClock, startSimVenue, type DriveOptions, type SetupOptions, type SimVenueSetup } from '../../adapters/lighter/testing.ts';
@@ -153,11 +152,6 @@ export async function until<T>(w: SimWorld, what: string, probe: () => T | undef
     await w.advance(stepMs);
   }
   throw new Error(`timed out after ${maxMs} simulated ms waiting for ${what}`);
-}
-
-/** Text of everything that could leak a secret: logs, journal, venue JSON and inspect output. */
-export function surfaces(w: SimWorld, extra: unknown[] = []): string {
-  return [logText(w.logs), JSON.stringify(w.venue), inspect(w.venue, { depth: 5 }), String(w.venue), ...extra.map((x) => (typeof x === 'string' ? x : JSON.stringify(x)))].join('\n');
 }
 
 export interface WallBot extends SimVenueSetup {

@@ -12,7 +12,7 @@ import { BTC, simMarket, TEST } from '../../adapters/sim/index.ts';
 import { TX_TYPE } from '../../adapters/lighter/constants.ts';
 import { startSimVenue, TEST_ACCOUNT, type SimVenueSetup } from '../../adapters/lighter/testing.ts';
 import { decodeClientIndex as decode, encodeClientIndex, role } from '../../src/domain/client-index.ts';
-import { botOverWallClock, botWorld, connectDriven, M, simWorld, surfaces, txs, until, type SimWorld } from './support.ts';
+import { botOverWallClock, botWorld, connectDriven, M, simWorld, txs, until } from './support.ts';
 
 const open: Array<{ close(): Promise<void> }> = [];
 const track = <T extends { close(): Promise<void> }>(x: T): T => {
