@@ -1,11 +1,16 @@
 /**
- * `grid-bot` command line: `paper` (default of `npm start`), `run`, `status`, `presets`,
- * `help`. Options are parsed strictly (node:util parseArgs): an unknown option or a bad
- * value is a usage error.
+ * `grid-bot` command line: `paper` (default of `npm start`), `run`, `status`, `resume`,
+ * `presets`, `help`. Options are parsed strictly (node:util parseArgs): an unknown option or
+ * a bad value is a usage error.
+ *
+ * `status` and `resume` talk to a running bot over its local control endpoint, found through
+ * the discovery file beside the store (observability/control-server.ts); `status` falls back
+ * to the persisted snapshot when no bot is running.
  *
  * Exit codes: 0 done; 2 usage, configuration (ConfigError) or refused snapshot
- * (SnapshotRefusedError) or a venue not available in this build; 1 anything unexpected (or
- * a bot crash). Messages only; a stack trace only with `--debug` or `DEBUG=1`.
+ * (SnapshotRefusedError) or a venue not available in this build or no running bot (resume);
+ * 3 an operator command refused by the bot (resume while beyond the stop price); 1 anything
+ * unexpected (or a bot crash). Messages only; a stack trace only with `--debug` or `DEBUG=1`.
  *
  * Venues plug in through `VENUES`: `sim` runs in-process (paper); `lighter` is reported as
  * not available until its adapter lands.
@@ -15,13 +20,14 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, describeDistances, listPresets, loadConfig, type DynamicGridConfig, type LoadedConfig, type VenueConfig } from './config/index.ts';
 import { Dec } from './domain/decimal.ts';
+import { ControlClient, controlFilePath, NoRunningBotError, readDiscovery, type ControlStatus } from './observability/control-server.ts';
 import { formatStatusLine, clockText } from './observability/status-line.ts';
 import { MACHINE_VERSION } from '../machines/grid/types.ts';
 import { botKey, SnapshotRefusedError } from './persistence/envelope.ts';
 import { openKeyv, parseStoreLocation } from './persistence/keyv-store.ts';
 import { SnapshotStore, simKey } from './persistence/snapshot-store.ts';
 import { DEFAULT_MARKET, DEFAULT_PAPER_EVENTS, DEFAULT_PAPER_STORE, PAPER_ACCOUNT, consoleOutput, runPaper, type PaperOptions, type PaperOutput } from './runtime/paper.ts';
-import { buildStatus } from './runtime/status.ts';
+import { buildStatus, type BotStatus } from './runtime/status.ts';
 import type { GridContext } from '../machines/grid/types.ts';
 
 /** A command-line mistake (exit code 2). */
@@ -68,7 +74,9 @@ const RUN_OPTIONS: OptionSpec = {
   'status-every': { type: 'string' },
   events: { type: 'string' },
   'rebuild-from-venue': { type: 'boolean' },
+  'control-port': { type: 'string' },
 };
+const BOT_OPTIONS: OptionSpec = { ...COMMON, store: { type: 'string' }, market: { type: 'string' }, slot: { type: 'string' } };
 
 interface Command {
   summary: string;
@@ -88,6 +96,7 @@ const RUN_HELP = `  -c, --config FILE        YAML config (seed-compatible keys, 
       --status-every D     status line interval in simulated time (default 5s)
       --events FILE        JSON-lines events journal (default ${DEFAULT_PAPER_EVENTS})
       --rebuild-from-venue ignore the stored snapshot and adopt what the venue shows
+      --control-port N     control endpoint port on 127.0.0.1 (default 0 = any free port)
       --debug              print stack traces (also DEBUG=1)`;
 
 const COMMANDS: Record<string, Command> = {
@@ -104,10 +113,16 @@ const COMMANDS: Record<string, Command> = {
     run: (v, io) => runCommand(v, io),
   },
   status: {
-    summary: 'print the persisted status of a paper bot',
+    summary: 'print the status of a paper bot (live when it runs, else the persisted one)',
     usage: `grid-bot status [--store LOCATION] [--market SYMBOL] [--slot N]`,
-    options: { ...COMMON, store: { type: 'string' }, market: { type: 'string' }, slot: { type: 'string' } },
+    options: BOT_OPTIONS,
     run: (v, io) => statusCommand(v, io),
+  },
+  resume: {
+    summary: 'lift halted (stop price) on a running bot; refused while mid is beyond the stop',
+    usage: `grid-bot resume [--store LOCATION] [--market SYMBOL] [--slot N]\n  exit 0 resumed (or nothing to resume), 3 refused, 2 no running bot`,
+    options: BOT_OPTIONS,
+    run: (v, io) => resumeCommand(v, io),
   },
   presets: {
     summary: 'list the shipped presets with their TP / stop-loss distances',
@@ -169,6 +184,11 @@ function parseSlot(text: string): number {
   return Number(text);
 }
 
+function parsePort(text: string): number {
+  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) throw new UsageError(`--control-port ${JSON.stringify(text)} is not allowed; use an integer 0..65535 (0 = any free port)`);
+  return Number(text);
+}
+
 function parseSeed(text: string): number | string {
   return /^\d{1,15}$/.test(text) ? Number(text) : text;
 }
@@ -191,6 +211,7 @@ function paperOptionsFrom(v: Record<string, string | boolean | undefined>): Pape
   if (s('status-every') !== undefined) o.statusEveryMs = parseDuration(s('status-every')!, '--status-every');
   if (s('events') !== undefined) o.events = s('events');
   if (v['rebuild-from-venue'] === true) o.rebuildFromVenue = true;
+  if (s('control-port') !== undefined) o.controlPort = parsePort(s('control-port')!);
   return o;
 }
 
@@ -240,10 +261,53 @@ async function runCommand(v: Record<string, string | boolean | undefined>, io: C
   return start(v, io, loaded);
 }
 
+/** Store location, market and slot of `status` / `resume`. */
+function botTarget(v: Record<string, string | boolean | undefined>): { market: string; slot: number; location: string } {
+  return { market: str(v.market) ?? DEFAULT_MARKET, slot: str(v.slot) !== undefined ? parseSlot(str(v.slot)!) : 1, location: str(v.store) ?? DEFAULT_PAPER_STORE };
+}
+
+async function resumeCommand(v: Record<string, string | boolean | undefined>, io: CliIO): Promise<number> {
+  const { market, slot, location } = botTarget(v);
+  const client = ControlClient.find(controlFilePath(location, market, slot));
+  const reply = await client.resume();
+  if (reply.status === 200) {
+    io.out.line(reply.body.message);
+    return 0;
+  }
+  if (reply.status === 409) {
+    io.out.error(reply.body.message);
+    return 3;
+  }
+  if (reply.status === 503) throw new NoRunningBotError(`no running bot found: ${reply.body.message}`);
+  throw new Error(`control endpoint ${client.discovery.url} answered ${reply.status}: ${reply.body.message}`);
+}
+
+/** The live status of the running bot, or undefined when none answers (then the snapshot is shown). */
+async function liveStatus(file: string, io: CliIO): Promise<{ client: ControlClient; status: ControlStatus } | undefined> {
+  try {
+    if (!readDiscovery(file)) return undefined;
+    const client = ControlClient.find(file);
+    const reply = await client.status();
+    if (reply.status !== 200) return undefined;
+    return { client, status: reply.body as ControlStatus };
+  } catch (err) {
+    if (err instanceof NoRunningBotError) return undefined;
+    if (!(err instanceof Error)) throw err;
+    io.out.error(`note: no live status (${err.message}); showing the persisted state`);
+    return undefined;
+  }
+}
+
 async function statusCommand(v: Record<string, string | boolean | undefined>, io: CliIO): Promise<number> {
-  const market = str(v.market) ?? DEFAULT_MARKET;
-  const slot = str(v.slot) !== undefined ? parseSlot(str(v.slot)!) : 1;
-  const location = str(v.store) ?? DEFAULT_PAPER_STORE;
+  const { market, slot, location } = botTarget(v);
+  const live = await liveStatus(controlFilePath(location, market, slot), io);
+  if (live) {
+    const s = live.status;
+    io.out.line(`bot ${s.bot}, live (pid ${live.client.discovery.pid}, ${live.client.discovery.url}) at ${new Date(s.now).toISOString()} (simulated time)`);
+    printStatus(io, s, market, s.now);
+    io.out.line(`  risk: ${s.risk.phase}${s.risk.trigger ? ` (${s.risk.trigger}${s.risk.triggerMid ? ` at mid ${s.risk.triggerMid}` : ''})` : ''}; gate ${s.gate.open ? 'open' : `refusing: ${s.gateReasons.join(', ')}`}`);
+    return 0;
+  }
   const parsed = parseStoreLocation(location);
   if (parsed.kind === 'sqlite' && !existsSync(parsed.file)) {
     io.out.error(`error: no store at ${parsed.file}`);
@@ -262,18 +326,22 @@ async function statusCommand(v: Record<string, string | boolean | undefined>, io
     const snap = env.snapshot as { value: unknown; context: GridContext };
     const status = buildStatus(snap);
     io.out.line(`bot ${key}, saved ${new Date(env.savedAt).toISOString()} (simulated time)`);
-    io.out.line(formatStatusLine(status, { now: env.savedAt, market }));
-    for (const p of status.positions) {
-      const exit = p.exit ? `${p.exitName} ${p.exit.type} ${p.exit.size} @ ${p.exit.price} ${p.exit.status}` : 'no exit';
-      io.out.line(`  ${p.name} ${p.state}: size ${p.size} remaining ${p.remaining} @ ${p.entryPrice}; ${exit}`);
-    }
-    io.out.line(`  next position number: grid-${status.nextN}`);
+    printStatus(io, status, market, env.savedAt);
     const venue = await store.get<{ clockNow?: number }>(simKey(market));
     if (venue?.clockNow !== undefined) io.out.line(`simulated venue saved at ${new Date(venue.clockNow).toISOString()} (${clockText(venue.clockNow)} UTC)`);
     return 0;
   } finally {
     await opened.close();
   }
+}
+
+function printStatus(io: CliIO, status: BotStatus, market: string, now: number): void {
+  io.out.line(formatStatusLine(status, { now, market }));
+  for (const p of status.positions) {
+    const exit = p.exit ? `${p.exitName} ${p.exit.type} ${p.exit.size} @ ${p.exit.price} ${p.exit.status}` : 'no exit';
+    io.out.line(`  ${p.name} ${p.state}: size ${p.size} remaining ${p.remaining} @ ${p.entryPrice}; ${exit}`);
+  }
+  io.out.line(`  next position number: grid-${status.nextN}`);
 }
 
 // ------------------------------------------------------------------ entry point
@@ -283,7 +351,9 @@ function isDebug(argv: string[], env: NodeJS.ProcessEnv): boolean {
 }
 
 function expectedError(err: unknown): err is Error & { exitCode: number } {
-  return err instanceof ConfigError || err instanceof SnapshotRefusedError || err instanceof UsageError || err instanceof VenueUnavailableError;
+  return (
+    err instanceof ConfigError || err instanceof SnapshotRefusedError || err instanceof UsageError || err instanceof VenueUnavailableError || err instanceof NoRunningBotError
+  );
 }
 
 function parseCommandArgs(name: string, command: Command, args: string[]): Record<string, string | boolean | undefined> {

@@ -21,8 +21,6 @@
  */
 import { inspect } from 'node:util';
 import { SystemClock, type Clock } from '../../src/runtime/clock.ts';
-
-export { wsUrlFor, type LighterVenueOptions } from './options.ts';
 import {
   isVenueError,
   queryReconcileReport,
@@ -50,6 +48,8 @@ import { createWasmSigner, normalizePrivateKey, type LighterSigner, type SignedT
 import { submitTx } from './tx-sender.ts';
 import { channels, LighterDispatch } from './websocket/dispatch.ts';
 import { LighterWsClient } from './websocket/client.ts';
+
+export { wsUrlFor, type LighterVenueOptions } from './options.ts';
 
 type Listener = (event: VenueStreamEvent) => void;
 

@@ -17,6 +17,8 @@ export interface Clock {
   clearTimeout(id: TimerId): void;
 }
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export class SystemClock implements Clock {
   private readonly handles = new Map<number, NodeJS.Timeout>();
   private seq = 0;
@@ -25,12 +27,25 @@ export class SystemClock implements Clock {
   }
   setTimeout(fn: () => void, ms: number): TimerId {
     const id = ++this.seq;
-    const h = setTimeout(() => {
-      this.handles.delete(id);
-      fn();
-    }, Math.max(0, ms));
-    this.handles.set(id, h);
+    this.arm(id, fn, Date.now() + Math.max(0, ms));
     return id;
+  }
+  /** Node fires delays above 2^31−1 ms after 1 ms: long delays are armed in chunks. */
+  private arm(id: number, fn: () => void, at: number): void {
+    const left = at - Date.now();
+    const h = setTimeout(
+      () => {
+        if (!this.handles.has(id)) return;
+        if (Date.now() < at) {
+          this.arm(id, fn, at);
+          return;
+        }
+        this.handles.delete(id);
+        fn();
+      },
+      Math.min(Math.max(0, left), MAX_TIMER_MS),
+    );
+    this.handles.set(id, h);
   }
   clearTimeout(id: TimerId): void {
     const h = this.handles.get(id);

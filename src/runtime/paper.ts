@@ -7,6 +7,11 @@
  * reconcile, or fresh), then run the clock (`--speed N` = N× real time, `max` = as fast as
  * possible; default 1) with a status line every `--status-every` simulated ms.
  *
+ * Control endpoint (observability/control-server.ts): listens on 127.0.0.1 (`--control-port`,
+ * default any free port) before the bot starts, serves the bot once it has started, and
+ * publishes `{ url, pid, token, bot }` in the discovery file beside the store (mode 0600) for
+ * `grid-bot status` / `grid-bot resume`; it is closed and the file removed when the run ends.
+ *
  * Stop (`--duration` reached, abort signal from SIGINT/SIGTERM, or the bot crashed): settle
  * in-flight effects, stop the price driver, `bot.stop()` (final snapshot written), save the
  * venue state with the clock time, print the summary. Running again on the same store
@@ -20,6 +25,7 @@
  */
 import type { DynamicGridConfig, LoadedConfig } from '../config/index.ts';
 import { ConfigError, describeDistances, loadConfig } from '../config/index.ts';
+import { ControlServer, controlFilePath, newControlToken, pidAlive, readDiscovery, removeDiscovery, writeDiscovery } from '../observability/control-server.ts';
 import { JournalWriter, type JournalLine } from '../observability/journal.ts';
 import { RunTally, formatStatusLine, formatSummary } from '../observability/status-line.ts';
 import { botKey, type BotIdentity } from '../persistence/envelope.ts';
@@ -65,6 +71,8 @@ export interface PaperOptions {
   statusEveryMs?: number;
   events?: string;
   rebuildFromVenue?: boolean;
+  /** Control endpoint port on 127.0.0.1 (default 0 = any free port); false: no endpoint. */
+  controlPort?: number | false;
   /** Aborting it stops the run gracefully (the CLI wires SIGINT/SIGTERM to it). */
   signal?: AbortSignal;
   output?: PaperOutput;
@@ -163,7 +171,10 @@ export async function runPaper(opts: PaperOptions): Promise<PaperResult> {
   const opened = await openKeyv(location, { onError: (e) => out.error(`store: ${e.message}`) });
   let journal: JournalWriter | undefined;
   let bot: Bot | undefined;
+  let control: ControlServer | undefined;
+  const controlFile = opts.controlPort === false ? undefined : controlFilePath(location, market, slot);
   try {
+    if (opts.controlPort !== false) control = await ControlServer.start({ port: opts.controlPort ?? 0, token: newControlToken() });
     const store = new SnapshotStore(opened.keyv);
     const identity: BotIdentity = { venue: 'sim', account: PAPER_ACCOUNT, market, slot, variant: 'dynamic-grid' };
     const notBefore = await botSavedAt(store, botKey(identity));
@@ -203,6 +214,13 @@ export async function runPaper(opts: PaperOptions): Promise<PaperResult> {
     });
     await bot.start();
     const running = bot;
+    if (control && controlFile) {
+      control.attach(running);
+      const other = readOtherLiveDiscovery(controlFile);
+      if (other) out.error(`warning: ${controlFile} named a running process (pid ${other}); another bot may be running on this store, market and slot`);
+      writeDiscovery(controlFile, { url: control.url, pid: process.pid, token: control.token!, bot: running.key });
+      out.line(`control: ${control.url} (grid-bot status / resume; file ${controlFile})`);
+    }
 
     // 4. Periodic work on the simulated clock.
     const timers = new Set<number>();
@@ -247,6 +265,7 @@ export async function runPaper(opts: PaperOptions): Promise<PaperResult> {
       }
     }
     for (const d of venue.driversOf()) d.stop();
+    control?.detach();
     const status = running.crashed ? null : running.status();
     // A crashed actor is not persisted again (its last good snapshot stays the restart point).
     if (running.crashed) running.kill();
@@ -260,9 +279,26 @@ export async function runPaper(opts: PaperOptions): Promise<PaperResult> {
     bot?.kill();
     throw err;
   } finally {
+    if (control) {
+      if (controlFile) removeDiscovery(controlFile, control.token!);
+      await control.close();
+    }
     journal?.close();
     await opened.close();
   }
+}
+
+/** The pid of a live process (not this one) named by an existing discovery file, if any. */
+function readOtherLiveDiscovery(file: string): number | undefined {
+  let d;
+  try {
+    d = readDiscovery(file);
+  } catch (err) {
+    // A damaged file is simply replaced.
+    if (err instanceof Error) return undefined;
+    throw err;
+  }
+  return d && d.pid !== process.pid && pidAlive(d.pid) ? d.pid : undefined;
 }
 
 /**
