@@ -3,7 +3,7 @@
  * (`node --import tsx src/cli.ts …`), plus unit tests of its value parsers.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { readJournal } from './observability/journal.ts';
 import { openKeyv } from './persistence/keyv-store.ts';
 import { parseDuration, parseSpeed, UsageError } from './cli.ts';
+import { controlFilePath, readDiscovery } from './observability/control-server.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -188,7 +189,7 @@ describe('grid-bot errors (child process)', () => {
     expect(duration.code).toBe(2);
     expect(duration.stderr).toContain('--duration "10" is not a duration; use a number with a unit: 500ms, 30s, 10m, 2h, 1d');
     expect(command.code).toBe(2);
-    expect(command.stderr).toContain('unknown command "trade"; commands: paper, run, status, presets, help');
+    expect(command.stderr).toContain('unknown command "trade"; commands: paper, run, status, resume, presets, help');
     expect(none.code).toBe(2);
     expect(none.stdout).toContain('usage: grid-bot COMMAND');
     for (const r of [unknown, speed, duration, command]) expect(r.stderr).not.toMatch(STACK);
@@ -253,6 +254,92 @@ describe('grid-bot errors (child process)', () => {
   }, 30_000);
 });
 
+/** Waits (wall time) until the child's stdout matches. */
+async function waitFor(child: Child, pattern: RegExp, ms = 20_000): Promise<void> {
+  const until = performance.now() + ms;
+  while (!pattern.test(child.stdoutSoFar())) {
+    if (performance.now() > until) throw new Error(`timed out waiting for ${pattern} in:\n${child.stdoutSoFar()}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** The paper preset with a stop price (a long grid halts while mid < stop). */
+function stopConfig(dir: string, stopPrice: string): string {
+  const file = join(dir, `stop-${stopPrice}.yaml`);
+  const preset = readFileSync(join(ROOT, 'presets', 'paper.yaml'), 'utf8');
+  writeFileSync(file, `${preset.trimEnd()}\n  stop_price: ${stopPrice}\n`);
+  return file;
+}
+
+describe('grid-bot status / resume over the control endpoint (child process)', () => {
+  it('RSK-02 grid-bot resume while mid is beyond the stop price exits 3 naming both prices; after a restart with a lower stop it lifts halted (exit 0) and entries follow', async () => {
+    const dir = tmp();
+    const store = join(dir, 'p.sqlite');
+    // The simulated BTC starts at 60000: a long grid with stop_price 70000 halts at once.
+    const first = start(['paper', '--config', stopConfig(dir, '70000'), '--speed', '5', '--status-every', '10s', ...files(dir)]);
+    await waitFor(first, /gate: halted/);
+    const refused = await cli(['resume', '--store', store]);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toMatch(/resume refused: mid 6\d{4}(\.\d+)? is still below stop_price 70000/);
+    const live = await cli(['status', '--store', store]);
+    expect(live.code).toBe(0);
+    expect(live.stdout).toMatch(/^bot gridchart:sim:paper:BTC:1, live \(pid \d+, http:\/\/127\.0\.0\.1:\d+\)/);
+    expect(live.stdout).toContain('risk: halted (stop-price at mid 60000); gate refusing: halted');
+    first.kill('SIGINT');
+    expect((await first.done).code).toBe(0);
+    expect(existsSync(controlFilePath(store, 'BTC', 1))).toBe(false);
+
+    // The halted latch is persisted: a restart with stop_price 50000 stays halted until resumed.
+    const second = start(['paper', '--config', stopConfig(dir, '50000'), '--speed', '5', '--status-every', '5s', ...files(dir)]);
+    await waitFor(second, /control: http/);
+    await waitFor(second, /gate: halted/);
+    const ok = await cli(['resume', '--store', store]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout.trim()).toBe('resumed: halted lifted');
+    await waitFor(second, /entry waitingForFill grid-1:entry/);
+    second.kill('SIGINT');
+    expect((await second.done).code).toBe(0);
+    const journal = readJournal(join(dir, 'p.jsonl'));
+    const types = journal.map((l) => l.type);
+    expect(types.filter((t) => t === 'operator.resume-refused')).toHaveLength(1);
+    expect(types.indexOf('grid.resumed')).toBeGreaterThan(types.lastIndexOf('paper.started'));
+    expect(types.indexOf('entry.placed')).toBeGreaterThan(types.indexOf('grid.resumed'));
+  }, 60_000);
+
+  it('with no running bot: resume exits 2 (no control file, or one left by a SIGKILLed run) and status falls back to the stored state', async () => {
+    const dir = tmp();
+    const store = join(dir, 'p.sqlite');
+    const none = await cli(['resume', '--store', store]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain(`error: no running bot found: no control file at ${controlFilePath(store, 'BTC', 1)}`);
+    expect(none.stderr).not.toMatch(STACK);
+
+    const victim = start(['paper', '--speed', '20', '--status-every', '10s', '--control-port', '0', ...files(dir)]);
+    await waitFor(victim, / BTC entry /);
+    const discovery = readDiscovery(controlFilePath(store, 'BTC', 1));
+    expect(discovery?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const nothing = await cli(['resume', '--store', store]);
+    expect(nothing.code).toBe(0);
+    expect(nothing.stdout.trim()).toBe('nothing to resume');
+    victim.kill('SIGKILL');
+    await victim.done;
+    const stale = await cli(['resume', '--store', store]);
+    expect(stale.code).toBe(2);
+    expect(stale.stderr).toContain(`names pid ${discovery!.pid}, which is not running (left by a killed run)`);
+    const status = await cli(['status', '--store', store]);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/^bot gridchart:sim:paper:BTC:1, saved /);
+  }, 60_000);
+
+  it('--control-port must be a port number', async () => {
+    const dir = tmp();
+    const run = await cli(['paper', '--control-port', 'any', ...files(dir)]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--control-port "any" is not allowed; use an integer 0..65535');
+    expect(existsSync(join(dir, 'p.sqlite'))).toBe(false);
+  }, 30_000);
+});
+
 describe('grid-bot presets and help (child process)', () => {
   it('lists every shipped preset with its distance lines, and help lists the commands', async () => {
     const [presets, help, paperHelp] = await Promise.all([cli(['presets']), cli(['help']), cli(['paper', '--help'])]);
@@ -260,7 +347,7 @@ describe('grid-bot presets and help (child process)', () => {
     for (const p of ['grid_ev_positive', 'grid_hft', 'grid_original', 'grid_set_and_forget', 'paper']) expect(presets.stdout).toMatch(new RegExp(`^${p}: BTC long`, 'm'));
     expect(presets.stdout).toContain('TP 0.15 % of margin at 20x = 0.0075 % price move');
     expect(help.code).toBe(0);
-    for (const c of ['paper', 'run', 'status', 'presets', 'help']) expect(help.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
+    for (const c of ['paper', 'run', 'status', 'resume', 'presets', 'help']) expect(help.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
     expect(paperHelp.code).toBe(0);
     expect(paperHelp.stdout).toContain('--speed N|max');
   }, 30_000);

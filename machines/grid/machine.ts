@@ -137,6 +137,15 @@ export const gridMachine = gridSetup.createMachine({
         }),
       ],
     },
+    'venue.down': {
+      actions: [
+        'storeEventTime',
+        { type: 'journal', params: ({ event }) => ({ type: 'venue.disconnected', level: 'warning', message: `venue stream down: ${event.reason}`, payload: { reason: event.reason } }) },
+      ],
+    },
+    'venue.up': {
+      actions: ['storeEventTime', { type: 'journal', params: () => ({ type: 'venue.reconnected', level: 'info', message: 'venue stream back; catching up over REST' }) }],
+    },
     'exit.accepted': {
       actions: assign(({ context, event }) =>
         context.entry && context.entry.n === event.n && !context.entry.exitAccepted ? { entry: { ...context.entry, exitAccepted: true } } : {},
