@@ -203,6 +203,23 @@ export class RestFront {
       },
       'GET /api/v1/exchangeStats': () => exchangeStats(x, feed),
       'GET /api/v1/currentHeight': () => ({ code: 200, height: x.height }),
+      // The collateral asset (third-party clients such as ccxt load currencies from here).
+      'GET /api/v1/assetDetails': () => ({
+        code: 200,
+        asset_details: [
+          {
+            asset_id: 3,
+            symbol: 'USDC',
+            l1_decimals: 6,
+            decimals: 6,
+            min_transfer_amount: '1.000000',
+            min_withdrawal_amount: '1.000000',
+            margin_mode: 'enabled',
+            index_price: '1.000000',
+            l1_address: '0x0000000000000000000000000000000000000000',
+          },
+        ],
+      }),
       'GET /api/v1/accountLimits': (r) => {
         const account = int(r.q, 'account_index', { required: true });
         authFor(r, account);
