@@ -177,7 +177,7 @@ describe('RST-11 kill -9 of a real paper run', () => {
     let journalAt = 0;
     const tradedRounds: number[] = [];
     for (let round = 1; round <= KILLS; round++) {
-      const delay = Math.floor((rng.next() / 2 ** 32) * MAX_DELAY_MS);
+      const delay = Math.floor(rng.next() * MAX_DELAY_MS); // Mulberry32.next() is in [0, 1)
       const where = `RST-11 seed=${SEED} round=${round}/${KILLS} kill delay ${delay} ms (store ${dir})`;
 
       const victim = start(PAPER(dir));

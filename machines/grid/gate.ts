@@ -122,21 +122,53 @@ export function cooldownEndsAt(ctx: GridContext): number | null {
  * identity of context members an event did not change), so that the hot path — a book update
  * while the gate is closed — costs a map lookup instead of decimal arithmetic.
  */
-function bookReasons(ctxIn: GridContext, book: NonNullable<GridContext['book']>): RefusalReason[] {
+function bookReasons(ctxIn: GridContext, book: NonNullable<GridContext['book']>, step?: StepPlan): RefusalReason[] {
   const ctx = ctxIn.book === book ? ctxIn : { ...ctxIn, book };
   const reasons: RefusalReason[] = [];
   if (isPaused(ctx)) reasons.push('paused');
-  const allowedByStep = gridStepAllows({
-    direction: ctx.params.direction,
-    restingExitPrices: restingExitPrices(ctx),
-    bid: book.bid,
-    ask: book.ask,
-    f: tpFraction(ctx),
-    gridStepPct: ctx.params.gridStepPct,
-  });
+  const allowedByStep = step
+    ? stepAllows(step, book)
+    : gridStepAllows({
+        direction: ctx.params.direction,
+        restingExitPrices: restingExitPrices(ctx),
+        bid: book.bid,
+        ask: book.ask,
+        f: tpFraction(ctx),
+        gridStepPct: ctx.params.gridStepPct,
+      });
   if (!allowedByStep) reasons.push('grid_step');
   if (!marginAllows(ctx)) reasons.push('margin_cap');
   return reasons;
+}
+
+/**
+ * The grid-step condition with its non-book terms computed once: long allowed iff
+ * next > ask × (1 + f)(1 + g/100); short iff bid × (1 − f) > next × (1 + g/100) — the same
+ * cross-multiplied comparison as `gridStepAllows`, exact.
+ */
+interface StepPlan {
+  direction: 'buy' | 'sell';
+  next: InstanceType<typeof Dec> | null;
+  factor: InstanceType<typeof Dec>;
+  bound: InstanceType<typeof Dec>;
+}
+
+function stepPlanOf(ctx: GridContext): StepPlan {
+  const prices = restingExitPrices(ctx);
+  const f = new Dec(tpFraction(ctx));
+  const g1 = new Dec(ctx.params.gridStepPct).div(100).plus(1);
+  const long = ctx.params.direction === 'buy';
+  if (prices.length === 0) return { direction: ctx.params.direction, next: null, factor: g1, bound: g1 };
+  const decs = prices.map((p) => new Dec(p));
+  const next = long ? Dec.min(...decs) : Dec.max(...decs);
+  return long
+    ? { direction: 'buy', next, factor: new Dec(1).plus(f).times(g1), bound: next }
+    : { direction: 'sell', next, factor: new Dec(1).minus(f), bound: next.times(g1) };
+}
+
+function stepAllows(plan: StepPlan, book: NonNullable<GridContext['book']>): boolean {
+  if (plan.next === null) return true;
+  return plan.direction === 'buy' ? plan.bound.gt(new Dec(book.ask).times(plan.factor)) : new Dec(book.bid).times(plan.factor).gt(plan.bound);
 }
 
 interface MemoEntry {
@@ -146,6 +178,7 @@ interface MemoEntry {
   market: unknown;
   entry: unknown;
   leverage: number;
+  step: StepPlan | null;
   byBook: Map<string, RefusalReason[]>;
 }
 const MEMO_LIMIT = 4096;
@@ -154,14 +187,15 @@ const memo = new WeakMap<object, MemoEntry>();
 function memoBookReasons(ctx: GridContext, book: NonNullable<GridContext['book']>): RefusalReason[] {
   let m = memo.get(ctx.positions);
   if (!m || m.foreign !== ctx.foreign || m.venue !== ctx.venue || m.params !== ctx.params || m.market !== ctx.market || m.entry !== ctx.entry || m.leverage !== ctx.leverage) {
-    m = { foreign: ctx.foreign, venue: ctx.venue, params: ctx.params, market: ctx.market, entry: ctx.entry, leverage: ctx.leverage, byBook: new Map() };
+    m = { foreign: ctx.foreign, venue: ctx.venue, params: ctx.params, market: ctx.market, entry: ctx.entry, leverage: ctx.leverage, step: null, byBook: new Map() };
     memo.set(ctx.positions, m);
   }
   const key = `${book.bid}|${book.ask}`;
   let r = m.byBook.get(key);
   if (!r) {
     if (m.byBook.size >= MEMO_LIMIT) m.byBook.clear();
-    r = bookReasons(ctx, book);
+    m.step ??= stepPlanOf(ctx);
+    r = bookReasons(ctx, book, m.step);
     m.byBook.set(key, r);
   }
   return r;

@@ -15,6 +15,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Mulberry32 } from '../../adapters/sim/index.ts';
 import { decodeClientIndex } from '../../src/domain/client-index.ts';
+import { evaluateGate, evaluateGateDirect } from '../../machines/grid/gate.ts';
 import { startHarness } from '../harness.ts';
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 12);
@@ -57,6 +58,11 @@ async function run(seed: number, direction: 'buy' | 'sell'): Promise<void> {
     if (restingExit > Math.abs(pos) + 1e-9) fail(`resting reduce-only exits ${restingExit} > |position| ${Math.abs(pos)}`);
     const s = h.status();
     if (s.restingExits > 5) fail(`${s.restingExits} resting exits > max_orders 5`);
+    // The memoized gate equals the direct evaluation on the live context.
+    const ctx = h.bot.context();
+    const memoized = evaluateGate(ctx);
+    const direct = evaluateGateDirect(ctx);
+    if (JSON.stringify(memoized) !== JSON.stringify(direct)) fail(`memoized gate ${JSON.stringify(memoized)} ≠ direct ${JSON.stringify(direct)}`);
     const tracked = s.positions.reduce((t, p) => t + Number(p.remaining), 0);
     if (Math.abs(tracked - Math.abs(pos)) > 1e-9) fail(`tracked ${tracked} ≠ venue ${pos}`);
   }
