@@ -14,7 +14,9 @@
  * - every entry fill on the venue is covered by exactly one tracked position (its remaining
  *   = entry fills − exit fills of that n) or closed (exit fills = entry fills, or a
  *   whole-bot close after it);
- * - the restarted run reconciled (`venue.reconciled`), logged no error, and traded after it.
+ * - the restarted run reconciled (`venue.reconciled`), logged no error, and traded after it
+ *   (or, with no new level allowed in its 2 minutes, is trading with its exits resting, or
+ *   cools off after a stop-loss with the cool-off's end still ahead).
  *
  * Reproduce: RST11_SEED (default 11) fixes the kill delays; RST11_KILLS (default 20). A
  * failure names the seed, the round and the store directory (kept for inspection).
@@ -95,6 +97,10 @@ interface Facts {
   nextN: number;
   lifecycle: string;
   gate: string[];
+  risk: GridContext['risk']['phase'];
+  coolOffUntil: number | null;
+  /** Simulated time of the stored venue. */
+  clockNow: number;
 }
 
 async function checkStore(file: string): Promise<{ problems: string[]; facts: Facts }> {
@@ -157,7 +163,7 @@ async function checkStore(file: string): Promise<{ problems: string[]; facts: Fa
     for (const p of status.positions) {
       if (!entry.has(p.n) && !new Dec(p.remaining).isZero()) problems.push(`grid-${p.n} tracks ${p.remaining} without an entry fill on the venue`);
     }
-    const facts: Facts = { venuePosition: pos.toFixed(), tracked: status.positions.length, restingExits: status.restingExits, trackedSize: status.trackedSize, live: live.length, fills: fills.length, nextN: status.nextN, lifecycle: status.lifecycle, gate: [...status.gate.reasons] };
+    const facts: Facts = { venuePosition: pos.toFixed(), tracked: status.positions.length, restingExits: status.restingExits, trackedSize: status.trackedSize, live: live.length, fills: fills.length, nextN: status.nextN, lifecycle: status.lifecycle, gate: [...status.gate.reasons], risk: snap.context.risk.phase, coolOffUntil: snap.context.risk.coolOffUntil, clockNow: rec.clockNow };
     return { problems, facts };
   } finally {
     await opened.close();
@@ -202,12 +208,15 @@ describe('RST-11 kill -9 of a real paper run', () => {
       expect(problems, `${where}: invariants broken (${JSON.stringify(facts)}):\n${show(lines.slice(-40))}`).toEqual([]);
 
       // Trading resumed: order activity after reconciliation, or (no new level allowed in
-      // these 2 minutes) trading with every resting exit in place and only grid limits refusing.
+      // these 2 minutes) trading with every resting exit in place and only grid limits
+      // refusing — or a stop-loss cool-off (taken before the kill) whose end is still ahead.
       const activity = ['entry.placed', 'entry.filled', 'exit.placed', 'exit.filled', 'position.closed'];
       if (after.includes('entry.placed')) tradedRounds.push(round);
       if (!after.some((t) => activity.includes(t))) {
         expect(facts.lifecycle, `${where}: not trading after the restart`).toBe('trading');
-        expect(facts.gate.filter((r) => !LIMITS.has(r)), `${where}: the gate refuses for ${facts.gate.join(', ')}`).toEqual([]);
+        const coolingOff = facts.risk === 'coolingOff' && facts.coolOffUntil !== null && facts.coolOffUntil > facts.clockNow;
+        const allowed = (r: string) => LIMITS.has(r) || (r === 'stop-loss' && coolingOff);
+        expect(facts.gate.filter((r) => !allowed(r)), `${where}: the gate refuses for ${facts.gate.join(', ')} (${JSON.stringify(facts)})`).toEqual([]);
         expect(facts.restingExits, `${where}: exits missing (${JSON.stringify(facts)})`).toBe(facts.tracked);
       }
     }
@@ -215,4 +224,26 @@ describe('RST-11 kill -9 of a real paper run', () => {
     console.log(`RST-11 seed ${SEED}: ${KILLS} kills; rounds with a new entry after the restart: ${tradedRounds.join(', ')}`);
     expect(tradedRounds.length, `rounds with a new entry after the restart: ${tradedRounds.join(', ')}`).toBeGreaterThanOrEqual(Math.ceil(KILLS / 2));
   }, 150_000);
+
+  it('the store check finds a position the bot lost (tracked total and the per-entry cover)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rst11-'));
+    const run = await start([...PAPER(dir), '--duration', '1m']).done;
+    expect(run.code, run.stderr).toBe(0);
+    const file = join(dir, 'p.sqlite');
+    expect((await checkStore(file)).problems).toEqual([]);
+    // Drop one tracked position from the stored snapshot, as a lost fill would.
+    const opened = await openKeyv(file);
+    const store = new SnapshotStore(opened.keyv);
+    const env = (await store.load(botKey(IDENTITY), { machineVersion: MACHINE_VERSION, bot: IDENTITY }))!;
+    const ctx = (env.snapshot as { context: GridContext }).context;
+    const n = Object.keys(ctx.positions)[0];
+    expect(n, 'the 1-minute run leaves a tracked position').toBeDefined();
+    const lost = ctx.positions[n];
+    delete ctx.positions[n];
+    await store.save(botKey(IDENTITY), env);
+    await opened.close();
+    const { problems } = await checkStore(file);
+    expect(problems).toContain(`grid-${lost.n}: ${new Dec(lost.remaining).toFixed()} of its entry fills (${new Dec(lost.size).toFixed()}) is neither tracked nor closed`);
+    expect(problems.some((p) => p.startsWith('tracked total '))).toBe(true);
+  }, 30_000);
 });
