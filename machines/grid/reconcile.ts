@@ -77,12 +77,14 @@ function adoptUnknown(ctx: GridContext, plan: ReportPlan): void {
     let exitFilledPrior = new Dec(0);
     let exitNotionalPrior = new Dec(0);
     let live: OrderRecord | undefined;
+    const ended: number[] = [];
     for (const o of exits) {
       if (o.status === 'open' && !live) {
         const d = decodeRole(o.clientIndex, ctx);
         live = orderRecordFromVenue(o, d);
       } else {
         exitFilledPrior = exitFilledPrior.plus(o.filledSize);
+        ended.push(o.clientIndex);
         exitNotionalPrior = exitNotionalPrior.plus(new Dec(o.filledSize).times(o.price));
         if (o.status === 'open') plan.orphans.push(o.clientIndex);
       }
@@ -102,6 +104,7 @@ function adoptUnknown(ctx: GridContext, plan: ReportPlan): void {
         ...(live ? { exit: live } : {}),
         exitFilledPrior: exitFilledPrior.toFixed(),
         exitNotionalPrior: exitNotionalPrior.toFixed(),
+        ended,
       }),
     );
     plan.journal.push({

@@ -32,9 +32,15 @@ export function liveOrders(ctx: Pick<PositionContext, 'exit' | 'ladder'>): Order
   return ownOrders(ctx).filter((o) => !isTerminal(o));
 }
 
-export function remainingOf(ctx: Pick<PositionContext, 'size' | 'exitFilledPrior' | 'exit' | 'ladder'>): string {
+function strayNotInRecords(ctx: Pick<PositionContext, 'exit' | 'ladder'> & { stray?: PositionContext['stray'] }) {
+  const held = new Set(ownOrders(ctx).map((o) => o.clientIndex));
+  return (ctx.stray ?? []).filter((f) => !held.has(f.clientIndex));
+}
+
+export function remainingOf(ctx: Pick<PositionContext, 'size' | 'exitFilledPrior' | 'exit' | 'ladder'> & { stray?: PositionContext['stray'] }): string {
   let filled = new Dec(ctx.exitFilledPrior);
   for (const o of ownOrders(ctx)) filled = filled.plus(o.filled);
+  for (const f of strayNotInRecords(ctx)) filled = filled.plus(f.size);
   const r = new Dec(ctx.size).minus(filled);
   return (r.isNegative() ? new Dec(0) : r).toFixed();
 }
@@ -45,6 +51,10 @@ export function realizedPnlOf(ctx: PositionContext): string {
   for (const o of ownOrders(ctx)) {
     filled = filled.plus(o.filled);
     notional = notional.plus(filledNotional(o));
+  }
+  for (const f of strayNotInRecords(ctx)) {
+    filled = filled.plus(f.size);
+    notional = notional.plus(new Dec(f.price).times(f.size));
   }
   const cost = filled.times(ctx.entryPrice);
   return (ctx.params.direction === 'buy' ? notional.minus(cost) : cost.minus(notional)).toFixed();
@@ -79,7 +89,16 @@ export function retireEnded(ctx: PositionContext): Partial<PositionContext> {
     } else keep.push(o);
   }
   if (keep.length > 0) throw new Error(`position ${ctx.n}: ${keep.length} order(s) still live when replacing its exit`);
-  return { exitFilledPrior: filled.toFixed(), exitNotionalPrior: notional.toFixed(), exit: null, ladder: [] };
+  const retired = ownOrders(ctx).map((o) => o.clientIndex);
+  const retiredIdx = new Set(retired);
+  return {
+    exitFilledPrior: filled.toFixed(),
+    exitNotionalPrior: notional.toFixed(),
+    exit: null,
+    ladder: [],
+    stray: (ctx.stray ?? []).filter((f) => !retiredIdx.has(f.clientIndex)),
+    ended: [...(ctx.ended ?? []), ...retired],
+  };
 }
 
 /** The next limit exit: close first, then close-retry-k after k failures, refresh-m when replacing. */
@@ -114,7 +133,7 @@ export function nextLimitExit(ctx: PositionContext, kind: 'retry' | 'refresh'): 
     sentAt: ctx.now,
     expiresAt: ctx.now + p.exitLifetimeMs,
   });
-  return { ...base, exit, refreshes, lastSendAt: ctx.now, sendErrors: 0, resizePending: false, refreshPending: false };
+  return { ...base, exit: absorbStray(exit, base.stray), refreshes, lastSendAt: ctx.now, sendErrors: 0, resizePending: false, refreshPending: false };
 }
 
 /** A reduce-only market exit for what remains, capped by the venue position. */
@@ -140,7 +159,7 @@ export function nextMarketExit(ctx: PositionContext): Partial<PositionContext> {
     postOnly: false,
     sentAt: ctx.now,
   });
-  return { ...base, exit, marketAttempts: a, lastSendAt: ctx.now, sendErrors: 0 };
+  return { ...base, exit: absorbStray(exit, base.stray), marketAttempts: a, lastSendAt: ctx.now, sendErrors: 0 };
 }
 
 /** Three reduce-only post-only legs at mid ± 1.5 / 3 / 4.5 % on the profitable side. */
@@ -170,7 +189,7 @@ export function ladderLegs(ctx: PositionContext): Partial<PositionContext> {
       }),
     );
   });
-  return { ...base, ladder, lastSendAt: ctx.now, sendErrors: 0 };
+  return { ...base, ladder: ladder.map((o) => absorbStray(o, base.stray)), lastSendAt: ctx.now, sendErrors: 0 };
 }
 
 /** Applies an order update to whichever own order carries its index. */
@@ -186,10 +205,27 @@ export function applyUpdateToOwn(ctx: PositionContext, order: VenueOrder): Parti
 export function applyFillToOwn(ctx: PositionContext, fill: VenueFill): Partial<PositionContext> {
   if (ctx.exit && ctx.exit.clientIndex === fill.clientIndex) return { exit: applyFill(ctx.exit, fill) };
   const i = ctx.ladder.findIndex((o) => o.clientIndex === fill.clientIndex);
-  if (i < 0) return {};
+  if (i < 0) {
+    // A fill of one of our exit indexes with no current record: keep it (once per trade id),
+    // unless that order already ended here (its final fills are in the prior totals).
+    if ((ctx.ended ?? []).includes(fill.clientIndex)) return {};
+    const stray = ctx.stray ?? [];
+    if (stray.some((f) => f.tradeId === fill.tradeId)) return {};
+    return { stray: [...stray, { clientIndex: fill.clientIndex, tradeId: fill.tradeId, size: fill.size, price: fill.price }].slice(-64) };
+  }
   const ladder = [...ctx.ladder];
   ladder[i] = applyFill(ladder[i], fill);
   return { ladder };
+}
+
+/** A new record of an index that already has fills on the venue takes them over (no double count). */
+export function absorbStray(rec: OrderRecord, stray: PositionContext['stray'] | undefined): OrderRecord {
+  let out = rec;
+  for (const f of stray ?? []) {
+    if (f.clientIndex !== rec.clientIndex) continue;
+    out = applyFill(out, { market: '', tradeId: f.tradeId, clientIndex: f.clientIndex, side: rec.side, price: f.price, size: f.size, fee: '0', liquidity: 'taker', time: 0 });
+  }
+  return out;
 }
 
 /** Marks the own order accepted (first answer from the venue). */

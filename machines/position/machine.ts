@@ -141,6 +141,8 @@ export const positionMachine = setup({
     tpPrice: input.tpPrice,
     exit: input.exit ?? null,
     ladder: [],
+    stray: [],
+    ended: input.ended ?? [],
     exitFilledPrior: input.exitFilledPrior ?? '0',
     exitNotionalPrior: input.exitNotionalPrior ?? '0',
     failures: input.failures ?? 0,

@@ -36,6 +36,8 @@ export interface PositionInput {
   exitFilledPrior?: string;
   exitNotionalPrior?: string;
   failures?: number;
+  /** Indexes of ended exits already counted in exitFilledPrior (adoption). */
+  ended?: number[];
   /** Its entry order is still live: more fills may grow it (it waits in `flat` instead of closing). */
   entryOpen?: boolean;
 }
@@ -50,6 +52,14 @@ export interface PositionContext {
   /** Σ filled of ended exit orders, and their notional. */
   exitFilledPrior: string;
   exitNotionalPrior: string;
+  /**
+   * Fills of this position's own exit indexes that no current order record holds (e.g. after a
+   * restore from a snapshot older than the order): they reduce what remains, and are absorbed
+   * into the record if the same order is created again — never counted twice.
+   */
+  stray: Array<{ clientIndex: number; tradeId: string; size: string; price: string }>;
+  /** Indexes of ended exit orders whose final fills are in `exitFilledPrior` (their fills are never counted again). */
+  ended: number[];
   /** Ladder recovery legs (reduce-only post-only), while the ladder rests. */
   ladder: OrderRecord[];
   /** When the position's first exit was accepted: the stuck-exit clock (not reset by reposts). */

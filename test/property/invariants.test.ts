@@ -34,13 +34,13 @@ async function run(seed: number, direction: 'buy' | 'sell'): Promise<void> {
   for (let step = 0; step < MINUTES * 60; step++) {
     driver.next();
     const live = h.liveOrders().filter((o) => decodeClientIndex(o.clientIndex));
-    const r = rng.next() / 2 ** 32;
+    const r = rng.next();
     if (live.length > 0 && r < 0.05) {
-      const o = live[Math.floor((rng.next() / 2 ** 32) * live.length)];
-      if (o.reduceOnly && rng.next() / 2 ** 32 < 0.5) h.control.cancelByUser(M, o.clientIndex);
+      const o = live[Math.floor((rng.next()) * live.length)];
+      if (o.reduceOnly && rng.next() < 0.5) h.control.cancelByUser(M, o.clientIndex);
       else {
         const open = Number(o.size) - Number(o.filledSize);
-        const part = Math.max(0.001, Math.floor(open * (rng.next() / 2 ** 32) * 1000) / 1000);
+        const part = Math.max(0.001, Math.floor(open * (rng.next()) * 1000) / 1000);
         h.control.counterpartyFill(M, o.clientIndex, part.toFixed(3));
       }
     }
