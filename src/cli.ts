@@ -15,6 +15,7 @@
  * Venues plug in through `VENUES`: `sim` runs in-process (paper); `lighter` is reported as
  * not available until its adapter lands.
  */
+import { runSimServer } from './venue-sim/run.ts';
 import { existsSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { pathToFileURL } from 'node:url';
@@ -123,6 +124,20 @@ const COMMANDS: Record<string, Command> = {
     usage: `grid-bot resume [--store LOCATION] [--market SYMBOL] [--slot N]\n  exit 0 resumed (or nothing to resume), 3 refused, 2 no running bot`,
     options: BOT_OPTIONS,
     run: (v, io) => resumeCommand(v, io),
+  },
+  sim: {
+    summary: 'run the Lighter-compatible simulator server alone on 127.0.0.1 (REST + WebSocket)',
+    usage: 'grid-bot sim [--port N] [--seed S]\n  prints its REST and WS URLs and the account / API key indexes once ready; Ctrl-C stops it',
+    options: { ...COMMON, port: { type: 'string' }, seed: { type: 'string' } },
+    run: async (v, io) => {
+      const port = v.port === undefined ? 0 : Number(v.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${String(v.port)} must be an integer in 0..65535`);
+      const seed = v.seed === undefined ? 1 : Number(v.seed);
+      if (!Number.isSafeInteger(seed)) throw new UsageError(`--seed ${String(v.seed)} must be an integer`);
+      const sim = await runSimServer({ port, seed, out: (line) => io.out.line(line) });
+      await sim.stopped;
+      return 0;
+    },
   },
   presets: {
     summary: 'list the shipped presets with their TP / stop-loss distances',
