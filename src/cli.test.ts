@@ -189,7 +189,7 @@ describe('grid-bot errors (child process)', () => {
     expect(duration.code).toBe(2);
     expect(duration.stderr).toContain('--duration "10" is not a duration; use a number with a unit: 500ms, 30s, 10m, 2h, 1d');
     expect(command.code).toBe(2);
-    expect(command.stderr).toContain('unknown command "trade"; commands: paper, run, status, resume, presets, help');
+    expect(command.stderr).toContain('unknown command "trade"; commands: paper, run, status, resume, sim, presets, help');
     expect(none.code).toBe(2);
     expect(none.stdout).toContain('usage: grid-bot COMMAND');
     for (const r of [unknown, speed, duration, command]) expect(r.stderr).not.toMatch(STACK);
@@ -347,7 +347,7 @@ describe('grid-bot presets and help (child process)', () => {
     for (const p of ['grid_ev_positive', 'grid_hft', 'grid_original', 'grid_set_and_forget', 'paper']) expect(presets.stdout).toMatch(new RegExp(`^${p}: BTC long`, 'm'));
     expect(presets.stdout).toContain('TP 0.15 % of margin at 20x = 0.0075 % price move');
     expect(help.code).toBe(0);
-    for (const c of ['paper', 'run', 'status', 'resume', 'presets', 'help']) expect(help.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
+    for (const c of ['paper', 'run', 'status', 'resume', 'sim', 'presets', 'help']) expect(help.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
     expect(paperHelp.code).toBe(0);
     expect(paperHelp.stdout).toContain('--speed N|max');
   }, 30_000);
