@@ -12,8 +12,11 @@
  * 3 an operator command refused by the bot (resume while beyond the stop price); 1 anything
  * unexpected (or a bot crash). Messages only; a stack trace only with `--debug` or `DEBUG=1`.
  *
- * Venues plug in through `VENUES`: `sim` runs in-process (paper); `lighter` is reported as
- * not available until its adapter lands.
+ * Venues plug in through `VENUES`: `sim` runs in-process (paper, simulated time); `lighter`
+ * runs the real adapter on wall time (runtime/live.ts; key from LIGHTER_API_PRIVATE_KEY).
+ * `paper --venue lighter-sim` starts the Lighter simulator server in-process and runs the
+ * bot over the real adapter on loopback (runtime/paper-loopback.ts); `--venue sim` (the
+ * in-process matching engine) stays the default of `paper`.
  */
 import { runSimServer } from './venue-sim/run.ts';
 import { existsSync } from 'node:fs';
@@ -29,6 +32,8 @@ import { openKeyv, parseStoreLocation } from './persistence/keyv-store.ts';
 import { SnapshotStore, simKey } from './persistence/snapshot-store.ts';
 import { DEFAULT_MARKET, DEFAULT_PAPER_EVENTS, DEFAULT_PAPER_STORE, PAPER_ACCOUNT, consoleOutput, runPaper, type PaperOptions, type PaperOutput } from './runtime/paper.ts';
 import { buildStatus, type BotStatus } from './runtime/status.ts';
+import { runLive, type LiveOptions } from './runtime/live.ts';
+import { PAPER_VENUES, runPaperLoopback, type PaperVenueKind } from './runtime/paper-loopback.ts';
 import type { GridContext } from '../machines/grid/types.ts';
 
 /** A command-line mistake (exit code 2). */
@@ -77,6 +82,7 @@ const RUN_OPTIONS: OptionSpec = {
   'rebuild-from-venue': { type: 'boolean' },
   'control-port': { type: 'string' },
 };
+const PAPER_OPTIONS: OptionSpec = { ...RUN_OPTIONS, venue: { type: 'string' } };
 const BOT_OPTIONS: OptionSpec = { ...COMMON, store: { type: 'string' }, market: { type: 'string' }, slot: { type: 'string' } };
 
 interface Command {
@@ -91,10 +97,10 @@ const RUN_HELP = `  -c, --config FILE        YAML config (seed-compatible keys, 
       --market SYMBOL      market (paper: BTC, ETH or TEST; default BTC)
       --store LOCATION     SQLite file, redis://… or postgres://… (default ${DEFAULT_PAPER_STORE})
       --slot N             instance slot 1..255 (default 1)
-      --speed N|max        simulated-time pace: N× real time, or max (default 1)
-      --duration D         stop after D of simulated time: 30s, 10m, 2h, 1d
-      --seed S             price-driver seed of a new simulated venue (default 1)
-      --status-every D     status line interval in simulated time (default 5s)
+      --speed N|max        simulated-time pace: N× real time, or max (default 1; sim only)
+      --duration D         stop after D: 30s, 10m, 2h, 1d (simulated time on sim, wall time otherwise)
+      --seed S             price-driver seed of a new simulated venue (default 1; not for lighter)
+      --status-every D     status line interval (simulated time on sim, wall time otherwise; default 5s)
       --events FILE        JSON-lines events journal (default ${DEFAULT_PAPER_EVENTS})
       --rebuild-from-venue ignore the stored snapshot and adopt what the venue shows
       --control-port N     control endpoint port on 127.0.0.1 (default 0 = any free port)
@@ -102,13 +108,22 @@ const RUN_HELP = `  -c, --config FILE        YAML config (seed-compatible keys, 
 
 const COMMANDS: Record<string, Command> = {
   paper: {
-    summary: 'run the bot on the simulated venue (default config: preset paper)',
-    usage: `grid-bot paper [options]\n${RUN_HELP}`,
-    options: RUN_OPTIONS,
-    run: (v, io) => runPaperCommand(v, io, undefined),
+    summary: 'run the bot on a simulated venue (default config: preset paper)',
+    usage: `grid-bot paper [--venue sim|lighter-sim] [options]
+      --venue KIND         sim (default): in-process matching engine on a simulated clock;
+                           lighter-sim: the Lighter simulator server in-process, the real
+                           Lighter adapter over loopback, wall time (--speed 1 only; the
+                           simulator's state is not persisted: each run starts fresh;
+                           default store ./data/paper-lighter.sqlite)
+${RUN_HELP}`,
+    options: PAPER_OPTIONS,
+    run: (v, io) => {
+      const kind = paperVenueOf(v);
+      return kind === 'lighter-sim' ? runLoopbackCommand(v, io) : runPaperCommand(v, io, undefined);
+    },
   },
   run: {
-    summary: 'run the bot on the venue of the config (venue.kind sim runs in-process)',
+    summary: 'run the bot on the venue of the config (lighter: real adapter, key from LIGHTER_API_PRIVATE_KEY; sim: in-process)',
     usage: `grid-bot run --config FILE | --preset NAME [options]\n${RUN_HELP}`,
     options: RUN_OPTIONS,
     run: (v, io) => runCommand(v, io),
@@ -232,8 +247,8 @@ function paperOptionsFrom(v: Record<string, string | boolean | undefined>): Pape
 
 // ------------------------------------------------------------------ commands
 
-async function runPaperCommand(v: Record<string, string | boolean | undefined>, io: CliIO, loaded: LoadedConfig | undefined): Promise<number> {
-  const opts = paperOptionsFrom(v);
+/** Runs `body` with SIGINT/SIGTERM wired to an abort signal (a second signal exits at once). */
+async function withStopSignals<T>(io: CliIO, body: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const abort = new AbortController();
   let signals = 0;
   const uninstall = io.onStopSignal?.((signal) => {
@@ -247,17 +262,78 @@ async function runPaperCommand(v: Record<string, string | boolean | undefined>, 
     }
   });
   try {
-    const result = await runPaper({ ...opts, ...(loaded ? { loaded } : {}), signal: abort.signal, output: io.out, env: io.env });
-    return result.reason === 'crashed' ? 1 : 0;
+    return await body(abort.signal);
   } finally {
     uninstall?.();
   }
 }
 
+async function runPaperCommand(v: Record<string, string | boolean | undefined>, io: CliIO, loaded: LoadedConfig | undefined): Promise<number> {
+  const opts = paperOptionsFrom(v);
+  return withStopSignals(io, async (signal) => {
+    const result = await runPaper({ ...opts, ...(loaded ? { loaded } : {}), signal, output: io.out, env: io.env });
+    return result.reason === 'crashed' ? 1 : 0;
+  });
+}
+
+function paperVenueOf(v: Record<string, string | boolean | undefined>): PaperVenueKind {
+  const kind = str(v.venue) ?? 'sim';
+  if (!(PAPER_VENUES as readonly string[]).includes(kind)) {
+    throw new UsageError(`--venue ${JSON.stringify(kind)} is not allowed; use ${PAPER_VENUES.join(' or ')}`);
+  }
+  return kind as PaperVenueKind;
+}
+
+/** Options shared by the wall-time modes; `--speed` other than 1 is refused. */
+function wallTimeOptions(v: Record<string, string | boolean | undefined>, mode: string, io: CliIO): Omit<LiveOptions, 'loaded'> {
+  const opts = paperOptionsFrom(v);
+  if (opts.speed !== undefined && opts.speed !== 1) {
+    throw new UsageError(`--speed ${String(opts.speed)} is not allowed with ${mode}: it runs on wall time (only --speed 1); use grid-bot paper (--venue sim) for faster simulated time`);
+  }
+  const o: Omit<LiveOptions, 'loaded'> = { debug: v.debug === true || isDebug([], io.env) };
+  if (opts.store !== undefined) o.store = opts.store;
+  if (opts.events !== undefined) o.events = opts.events;
+  if (opts.statusEveryMs !== undefined) o.statusEveryMs = opts.statusEveryMs;
+  if (opts.durationMs !== undefined) o.durationMs = opts.durationMs;
+  if (opts.rebuildFromVenue) o.rebuildFromVenue = true;
+  if (opts.controlPort !== undefined) o.controlPort = opts.controlPort;
+  return o;
+}
+
+/** `grid-bot run` on venue.kind lighter: the real adapter on wall time. */
+async function runLiveCommand(v: Record<string, string | boolean | undefined>, io: CliIO, loaded: LoadedConfig): Promise<number> {
+  if (str(v.seed) !== undefined) throw new UsageError('--seed applies to a simulated venue only; venue.kind lighter has its own prices');
+  const o = wallTimeOptions(v, 'venue.kind lighter', io);
+  return withStopSignals(io, async (signal) => {
+    const result = await runLive({ ...o, loaded, signal, output: io.out });
+    return result.reason === 'crashed' ? 1 : 0;
+  });
+}
+
+/** `grid-bot paper --venue lighter-sim`: the simulator server in-process, the real adapter over loopback. */
+async function runLoopbackCommand(v: Record<string, string | boolean | undefined>, io: CliIO): Promise<number> {
+  const opts = paperOptionsFrom(v);
+  const o = wallTimeOptions(v, 'paper --venue lighter-sim', io);
+  return withStopSignals(io, async (signal) => {
+    const result = await runPaperLoopback({
+      ...o,
+      ...(opts.config !== undefined ? { config: opts.config } : {}),
+      ...(opts.preset !== undefined ? { preset: opts.preset } : {}),
+      ...(opts.market !== undefined ? { market: opts.market } : {}),
+      ...(opts.slot !== undefined ? { slot: opts.slot } : {}),
+      ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+      env: io.env,
+      signal,
+      output: io.out,
+    });
+    return result.reason === 'crashed' ? 1 : 0;
+  });
+}
+
 /** Venue kinds and how `run` starts them; a missing entry is reported as not available. */
 const VENUES: Record<VenueConfig['kind'], ((v: Record<string, string | boolean | undefined>, io: CliIO, loaded: LoadedConfig) => Promise<number>) | undefined> = {
   sim: (v, io, loaded) => runPaperCommand(v, io, loaded),
-  lighter: undefined,
+  lighter: (v, io, loaded) => runLiveCommand(v, io, loaded),
 };
 
 async function runCommand(v: Record<string, string | boolean | undefined>, io: CliIO): Promise<number> {
@@ -442,4 +518,7 @@ function processIO(): CliIO {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   process.exitCode = await main(process.argv.slice(2), processIO());
+  // Every command has finished its work here; a straggler (e.g. a keep-alive socket of the
+  // venue's HTTP client) must not keep the process alive. Unref'd: a clean exit is not delayed.
+  setTimeout(() => process.exit(), 2_000).unref();
 }

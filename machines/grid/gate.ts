@@ -28,7 +28,7 @@ import type { GridContext, RefusalReason } from './types.ts';
  * Positions closing at market, retiring or closed do not count.
  */
 /** States in which a position holds no resting limit exit and is not between two attempts. */
-const NOT_RESTING = ['closed', 'retired', 'retiring', 'marketFallback', 'flat', 'settle', 'exhausted'];
+const NOT_RESTING = ['closed', 'retired', 'retiring', 'marketFallback', 'flat', 'settle', 'exhausted', 'suspended'];
 
 export function holdsLimitExit(p: PositionSummary): boolean {
   if (!p.exit || p.exit.type !== 'limit') return false;
@@ -268,9 +268,11 @@ export function evaluateGateDirect(ctx: GridContext): RefusalReason[] {
 /** Stop price (halted, latched) and stop-loss (flattening, cool-off) refuse every entry. */
 function riskReasons(ctx: GridContext, out: RefusalReason[]): void {
   const r = ctx.risk;
-  if (r.phase === 'halted' || (r.phase === 'flattening' && r.trigger === 'stop-price')) out.push('halted');
-  else if (r.phase === 'coolingOff' || (r.phase === 'flattening' && r.trigger === 'stop-loss')) out.push('stop-loss');
-  else if (r.phase === 'armed' && r.trigger !== null) out.push(r.trigger === 'stop-price' ? 'halted' : 'stop-loss');
+  if (ctx.operatorPaused) out.push('operator_pause');
+  const lossOnly = r.trigger === 'stop-loss';
+  if (r.phase === 'halted' || r.phase === 'suspending' || (r.phase === 'flattening' && !lossOnly)) out.push('halted');
+  else if (r.phase === 'coolingOff' || (r.phase === 'flattening' && lossOnly)) out.push('stop-loss');
+  else if (r.phase === 'armed' && (r.trigger !== null || r.request)) out.push(lossOnly ? 'stop-loss' : 'halted');
 }
 
 /** Reasons that are journaled once per episode (the others are transient or shown in status only). */

@@ -137,6 +137,15 @@ export const gridMachine = gridSetup.createMachine({
         }),
       ],
     },
+    'operator.pause': {
+      actions: [
+        assign({ operatorPaused: true }),
+        { type: 'journal', params: () => ({ type: 'operator.paused', level: 'warning', message: 'operator pause: no new entries until resume (exits, retries and recovery go on)', payload: { by: 'operator' } }) },
+        'evaluateGate',
+      ],
+    },
+    'operator.flatten': { actions: assign(({ context }) => ({ risk: { ...context.risk, request: 'flatten' as const } })) },
+    'operator.cancel-all': { actions: assign(({ context }) => ({ risk: { ...context.risk, request: 'cancel-all' as const } })) },
     'venue.down': {
       actions: [
         'storeEventTime',

@@ -68,7 +68,7 @@ export function riskTrigger(ctx: GridContext, book: BookTop): RiskTrigger {
 
 /** Why an operator resume is refused (the stop condition still holds), or null. */
 export function resumeRefusal(ctx: GridContext): string | null {
-  if (ctx.risk.phase !== 'halted') return null;
+  if (ctx.risk.phase !== 'halted' || ctx.risk.trigger !== 'stop-price') return null;
   if (!ctx.book) return 'no market data yet: cannot check the stop price';
   if (stopPriceBreached(ctx, ctx.book)) {
     const m = new Dec(ctx.book.bid).plus(ctx.book.ask).div(2).toFixed();

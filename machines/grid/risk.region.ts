@@ -53,7 +53,7 @@ function closeOrder(c: GridContext) {
   return newOrderRecord({
     slot: c.slot,
     n: c.nextN,
-    role: c.risk.trigger === 'stop-price' ? role.stopPriceClose() : role.stopLossClose(),
+    role: c.risk.trigger === 'stop-price' ? role.stopPriceClose() : c.risk.trigger === 'flatten' ? role.flatten() : role.stopLossClose(),
     side,
     type: 'market',
     price: marketWorstPrice({ side, bid: book.bid, ask: book.ask, slippagePct: c.params.slippagePct, tick: c.market.tick }),
@@ -64,13 +64,42 @@ function closeOrder(c: GridContext) {
   });
 }
 
+/** Operator flatten / cancel-all requests, taken up from armed, coolingOff and halted. */
+const takeRequest = [
+  {
+    guard: ({ context }: { context: GridContext }) => context.risk.request === 'cancel-all',
+    target: '#grid.risk.suspending',
+    actions: assign(({ context }: { context: GridContext }) => ({ risk: { ...context.risk, trigger: 'cancel-all' as const, request: null } })),
+  },
+  {
+    guard: ({ context }: { context: GridContext }) => context.risk.request === 'flatten',
+    target: '#grid.risk.flattening',
+    actions: assign(({ context }: { context: GridContext }) => ({
+      risk: { ...context.risk, trigger: 'flatten' as const, request: null, triggerMid: context.book ? mid(context.book.bid, context.book.ask) : null },
+    })),
+  },
+] as never;
+
+/** Resume outside `halted`: lifts an operator pause (the only latch there is). */
+const liftPause = {
+  guard: ({ context }: { context: GridContext }) => context.operatorPaused === true,
+  actions: [
+    assign({ operatorPaused: false }),
+    enqueueActions(({ enqueue }: { enqueue: { (a: never): void } }) => {
+      enqueue(journalAction({ type: 'operator.resumed', level: 'info', message: 'operator resume: pause lifted', payload: { by: 'operator' } }));
+    }),
+    'evaluateGate',
+  ],
+} as never;
+
 export const riskRegion = gridSetup.createStateConfig({
   initial: 'armed',
   states: {
     armed: {
       description: 'Watching the stop price and the stop-loss level on every book and position update.',
       entry: [phase('armed'), 'evaluateGate'],
-      always: { guard: ({ context }) => context.risk.trigger !== null, target: 'flattening' },
+      always: [...(takeRequest as unknown as []), { guard: ({ context }) => context.risk.trigger !== null, target: 'flattening' }],
+      on: { 'operator.resume': liftPause },
     },
     flattening: {
       description: 'Stop triggered: cancel the pending entry, close the venue position at market (reduce-only), retire every position.',
@@ -78,11 +107,14 @@ export const riskRegion = gridSetup.createStateConfig({
         phase('flattening'),
         enqueueActions(({ context, enqueue }) => {
           const stop = context.risk.trigger === 'stop-price';
+          const flatten = context.risk.trigger === 'flatten';
           enqueue(
             journalAction({
-              type: stop ? 'stop-price.triggered' : 'stop-loss.initiated',
+              type: flatten ? 'operator.flatten' : stop ? 'stop-price.triggered' : 'stop-loss.initiated',
               level: 'warning',
-              message: stop
+              message: flatten
+                ? `operator flatten: closing ${context.venue.size} at market (reduce-only), then halted`
+                : stop
                 ? `mid ${context.risk.triggerMid} beyond stop_price ${context.params.stopPrice}: flattening, then halted`
                 : `mid ${context.risk.triggerMid} reached the stop-loss level: closing ${context.venue.size} at market`,
               payload: { mid: context.risk.triggerMid, stopPrice: context.params.stopPrice, venuePosition: context.venue.size, avgEntry: context.venue.avgEntry },
@@ -203,11 +235,21 @@ export const riskRegion = gridSetup.createStateConfig({
         },
         done: { type: 'final' },
       },
+      on: { 'operator.resume': liftPause },
       onDone: [
         {
-          guard: ({ context }) => context.risk.trigger === 'stop-price',
+          guard: ({ context }) => context.risk.trigger === 'stop-price' || context.risk.trigger === 'flatten',
           target: 'halted',
-          actions: riskJournal('stop-price.executed', 'warning', (c) => `flattened (venue ${c.venue.size}); halted until an operator resumes`),
+          actions: enqueueActions(({ context, enqueue }) => {
+            enqueue(
+              journalAction({
+                type: context.risk.trigger === 'flatten' ? 'flatten.executed' : 'stop-price.executed',
+                level: 'warning',
+                message: `flattened (venue ${context.venue.size}); halted until an operator resumes`,
+                payload: { trigger: context.risk.trigger, venuePosition: context.venue.size },
+              }),
+            );
+          }),
         },
         {
           target: 'coolingOff',
@@ -218,9 +260,50 @@ export const riskRegion = gridSetup.createStateConfig({
         },
       ],
     },
+    suspending: {
+      description: 'Operator cancel-all: cancels the pending entry and every exit; positions stay tracked; then halted.',
+      entry: [
+        phase('suspending'),
+        enqueueActions(({ context, enqueue }) => {
+          enqueue(journalAction({ type: 'operator.cancel-all', level: 'warning', message: 'operator cancel-all: cancelling the entry and every exit; positions stay tracked', payload: {} }));
+        }),
+      ],
+      initial: 'entry',
+      states: {
+        entry: {
+          always: [
+            { guard: ({ context }) => !entryInFlight(context), target: 'exits' },
+            { guard: ({ context }) => context.entry!.status === 'open' && !context.entry!.cancelRequested, target: 'cancelling' },
+          ],
+        },
+        cancelling: {
+          entry: assign(({ context }) => ({ entry: context.entry ? { ...context.entry, cancelRequested: true } : null })),
+          invoke: {
+            src: 'cancelOrder',
+            input: ({ context }) => ({ market: context.market.symbol, clientIndex: context.entry!.clientIndex }),
+            onDone: { target: 'entry' },
+            onError: { target: 'entry' },
+          },
+        },
+        exits: {
+          entry: enqueueActions(({ context, enqueue, self }) => {
+            const live = self.getSnapshot().children as Record<string, unknown>;
+            for (const key of Object.keys(context.positions).filter((k) => live[childId(Number(k))])) {
+              enqueue.sendTo(childId(Number(key)), { type: 'position.suspend', at: context.now });
+            }
+          }),
+          always: {
+            guard: ({ context }) => !entryInFlight(context) && Object.values(context.positions).every((p) => p.state === 'suspended' || p.state === 'closed'),
+            target: '#grid.risk.halted',
+          },
+        },
+      },
+      on: { 'operator.resume': liftPause },
+    },
     halted: {
-      description: 'Latched after a stop price: no entry until an operator resumes (refused while mid is beyond the stop).',
+      description: 'Latched after a stop price, a flatten or a cancel-all: no entry until an operator resumes (refused while mid is beyond a stop price).',
       entry: [phase('halted'), 'evaluateGate'],
+      always: takeRequest,
       on: {
         'operator.resume': [
           {
@@ -232,7 +315,15 @@ export const riskRegion = gridSetup.createStateConfig({
           {
             target: 'armed',
             actions: [
-              assign(({ context }) => ({ risk: { ...context.risk, trigger: null, close: null, closeAttempts: 0, triggerMid: null } })),
+              // After a cancel-all, the positions place their exits again.
+              enqueueActions(({ context, enqueue, self }) => {
+                if (context.risk.trigger !== 'cancel-all') return;
+                const live = self.getSnapshot().children as Record<string, unknown>;
+                for (const key of Object.keys(context.positions).filter((k) => live[childId(Number(k))])) {
+                  enqueue.sendTo(childId(Number(key)), { type: 'position.unsuspend', at: context.now });
+                }
+              }),
+              assign(({ context }) => ({ operatorPaused: false, risk: { ...context.risk, trigger: null, close: null, closeAttempts: 0, triggerMid: null } })),
               enqueueActions(({ context, enqueue }) => {
                 enqueue(journalAction({ type: 'grid.resumed', level: 'info', message: `operator resume: halted lifted (mid ${context.book ? mid(context.book.bid, context.book.ask) : '?'})`, payload: { by: 'operator' } }));
               }),
@@ -244,6 +335,7 @@ export const riskRegion = gridSetup.createStateConfig({
     coolingOff: {
       description: 'After a stop-loss: entries refused (reason stop-loss) until position_timeout_minutes have passed.',
       entry: [phase('coolingOff'), 'evaluateGate'],
+      always: takeRequest,
       invoke: { src: 'deadline', input: ({ context }) => ({ name: 'stop-loss-cooloff', at: context.risk.coolOffUntil ?? context.now }) },
       on: {
         tick: {
@@ -251,6 +343,7 @@ export const riskRegion = gridSetup.createStateConfig({
           target: 'armed',
           actions: assign(({ context }) => ({ risk: { ...context.risk, trigger: null, close: null, closeAttempts: 0, coolOffUntil: null, triggerMid: null } })),
         },
+        'operator.resume': liftPause,
       },
     },
   },

@@ -117,7 +117,14 @@ export const gridSetup = setup({
   },
   guards: {
     gateOpen: ({ context }) =>
-      context.gate.open && context.trading && context.entry === null && context.leverageApplied && context.risk.phase === 'armed' && context.risk.trigger === null,
+      context.gate.open &&
+      context.trading &&
+      context.entry === null &&
+      context.leverageApplied &&
+      context.risk.phase === 'armed' &&
+      context.risk.trigger === null &&
+      !context.risk.request &&
+      !context.operatorPaused,
     entryAccepted: ({ context }) => context.entry !== null && context.entry.status !== 'sending',
     entryFilledTerminal: ({ context }) => context.entry !== null && isTerminal(context.entry) && entryFilled(context),
     entryCanceledPostOnly: ({ context }) =>

@@ -35,7 +35,8 @@ export type RefusalReason =
   | 'margin_cap'
   | 'halted'
   | 'stop-loss'
-  | 'leverage';
+  | 'leverage'
+  | 'operator_pause';
 
 export interface GateState {
   open: boolean;
@@ -63,8 +64,10 @@ export interface GridInput {
 /** The risk region's working record (stop price, stop-loss). */
 export interface RiskState {
   /** What the risk region is doing (mirrors its state, read by the gate and status). */
-  phase: 'armed' | 'flattening' | 'halted' | 'coolingOff';
-  trigger: null | 'stop-price' | 'stop-loss';
+  phase: 'armed' | 'flattening' | 'suspending' | 'halted' | 'coolingOff';
+  trigger: null | 'stop-price' | 'stop-loss' | 'flatten' | 'cancel-all';
+  /** An operator flatten / cancel-all waiting to be taken up by the risk region. */
+  request?: null | 'flatten' | 'cancel-all';
   /** The whole-bot reduce-only market close in flight. */
   close: OrderRecord | null;
   closeAttempts: number;
@@ -96,6 +99,8 @@ export interface GridContext {
   /** Reasons whose refusal episode has been journaled. */
   journaled: RefusalReason[];
   trading: boolean;
+  /** Operator pause: a latch on new entries only (persisted; lifted by resume). */
+  operatorPaused?: boolean;
   /** Leverage has been set on the venue (entries wait for it). */
   leverageApplied: boolean;
   risk: RiskState;
@@ -124,6 +129,9 @@ export type GridEvent =
   | { type: 'position.summary'; summary: PositionSummary }
   | { type: 'exit.accepted'; n: number }
   | { type: 'position.closed'; n: number; realizedPnl: string; reason: string }
-  | { type: 'operator.resume'; at: number };
+  | { type: 'operator.resume'; at: number }
+  | { type: 'operator.pause'; at: number }
+  | { type: 'operator.flatten'; at: number }
+  | { type: 'operator.cancel-all'; at: number };
 
 export type { JournalEntry, VenuePosition };

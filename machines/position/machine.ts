@@ -202,6 +202,12 @@ export const positionMachine = setup({
       ],
     },
     'position.market': { actions: assign(({ context, event }) => envOf(context, event)) },
+    // Operator cancel-all: its orders are cancelled, it stays tracked without an exit.
+    'position.suspend': {
+      guard: ({ context }) => context.afterCancel !== 'retired',
+      target: '.cancelling',
+      actions: assign(({ context, event }) => ({ ...envOf(context, event), afterCancel: 'suspended' as const })),
+    },
     'position.entry-done': { actions: [assign(({ context, event }) => ({ ...envOf(context, event), entryOpen: false })), 'report'] },
   },
   initial: 'start',
@@ -415,6 +421,7 @@ export const positionMachine = setup({
       always: [
         { guard: 'nothingRemains', target: 'settle' },
         { guard: ({ context }) => context.afterCancel === 'retired', target: 'retired' },
+        { guard: ({ context }) => context.afterCancel === 'suspended', target: 'suspended', actions: assign({ afterCancel: null }) },
         { guard: ({ context }) => context.afterCancel === 'market', target: 'marketFallback' },
         { guard: ({ context }) => context.afterCancel === 'ladder', target: 'ladder' },
         { target: 'placingExit', actions: assign(({ context }) => ({ ...nextLimitExit(context, 'refresh'), afterCancel: null })) },
@@ -635,6 +642,15 @@ export const positionMachine = setup({
         payload: { position: positionId(c.n), remaining: remainingOf(c) },
       })),
       always: { target: 'cancelling', actions: assign({ afterCancel: 'retired' as const }) },
+    },
+    suspended: {
+      description: 'Operator cancel-all: tracked, no exit on the venue, until the operator resumes (then a fresh exit is placed).',
+      entry: reportAs('suspended'),
+      always: { guard: 'nothingRemains', target: 'settle' },
+      on: {
+        'position.suspend': {},
+        'position.unsuspend': { target: 'placingExit', actions: assign(({ context, event }) => nextLimitExit({ ...context, ...envOf(context, event) }, 'refresh')) },
+      },
     },
     settle: {
       description: 'Nothing remains: closed, unless its entry order is still live (more fills may come).',

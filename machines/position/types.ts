@@ -70,7 +70,7 @@ export interface PositionContext {
   recoveryDetected: boolean;
   ladderSince: number | null;
   /** What follows when every live order of the position has ended (generic cancelling state). */
-  afterCancel: null | 'market' | 'ladder' | 'refresh' | 'retired';
+  afterCancel: null | 'market' | 'ladder' | 'refresh' | 'retired' | 'suspended';
   /** Failed market-close attempts, for the ≥ 5 s back-off. */
   marketFailures: number;
   /** Failed exit attempts: cancelled after reaching the book, or rejected. */
@@ -108,4 +108,6 @@ export type PositionEvent =
   | ({ type: 'position.retire'; reason: string } & Env)
   | ({ type: 'position.market' } & Env)
   | ({ type: 'position.entry-done' } & Env)
+  | ({ type: 'position.suspend' } & Env)
+  | ({ type: 'position.unsuspend' } & Env)
   | TickEvent;

@@ -246,7 +246,8 @@ export class Bot {
     const refusal = resumeRefusal(ctx);
     this.actor.send({ type: 'operator.resume', at: this.opts.clock.now() });
     if (refusal) return { ok: false, message: refusal };
-    return { ok: true, message: ctx.risk.phase === 'halted' ? 'resumed: halted lifted' : 'nothing to resume' };
+    if (ctx.risk.phase === 'halted') return { ok: true, message: 'resumed: halted lifted' };
+    return { ok: true, message: ctx.operatorPaused ? 'resumed: pause lifted' : 'nothing to resume' };
   }
 
   /** Sends an event to the root (operator commands, tests). */
