@@ -199,10 +199,15 @@ export class Bot {
     this.actor.send({ ...ev, at } as never);
   }
 
+  /**
+   * Schedules a snapshot capture after the current I/O turn (setImmediate, not a microtask), so
+   * that serializing the actor tree never delays a request already on its way to the venue
+   * (the fill → exit path). The write-ahead `flush()` captures the live snapshot itself.
+   */
   private markDirty(): void {
     if (this.captureScheduled || !this.alive) return;
     this.captureScheduled = true;
-    queueMicrotask(() => {
+    setImmediate(() => {
       this.captureScheduled = false;
       if (!this.alive || !this.actor || !this.persister) return;
       this.persister.schedule(this.actor.getPersistedSnapshot());
