@@ -189,24 +189,15 @@ describe('grid-bot errors (child process)', () => {
     expect(duration.code).toBe(2);
     expect(duration.stderr).toContain('--duration "10" is not a duration; use a number with a unit: 500ms, 30s, 10m, 2h, 1d');
     expect(command.code).toBe(2);
-    expect(command.stderr).toContain('unknown command "trade"; commands: paper, run, status, resume, sim, presets, help');
+    expect(command.stderr).toContain('unknown command "trade"; commands: paper, run, status, resume, pause, flatten, cancel-all, sim, presets, help');
     expect(none.code).toBe(2);
     expect(none.stdout).toContain('usage: grid-bot COMMAND');
     for (const r of [unknown, speed, duration, command]) expect(r.stderr).not.toMatch(STACK);
     expect(existsSync(join(dir, 'p.sqlite'))).toBe(false);
   }, 30_000);
 
-  it('run with venue.kind lighter says the adapter is not available yet (exit 2)', async () => {
+  it('run with venue.kind sim runs in-process; run without a config is a usage error (lighter: test/cli-lighter.test.ts)', async () => {
     const dir = tmp();
-    const file = join(dir, 'lighter.yaml');
-    writeFileSync(
-      file,
-      'venue: { kind: lighter, rest_url: "https://mainnet.zklighter.elliot.ai", chain_id: 304, account_index: 1, api_key_index: 2 }\nmarket: BTC\nstrategy: { direction: buy, quantity: 0.001, target_leverage: 5, max_margin_usd: 10 }\n',
-    );
-    const run = await cli(['run', '--config', file, ...files(dir)], { LIGHTER_API_PRIVATE_KEY: 'ab'.repeat(40) });
-    expect(run.code).toBe(2);
-    expect(run.stderr).toContain('the Lighter adapter is not available yet in this build');
-    expect(run.stderr).not.toContain('abab');
     const sim = await cli(['run', '--preset', 'grid_hft', '--speed', 'max', '--duration', '30s', ...files(dir)]);
     expect(sim.code, sim.stderr).toBe(0);
     expect(sim.stdout).toContain('config: preset grid_hft');

@@ -24,7 +24,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, describeDistances, listPresets, loadConfig, type DynamicGridConfig, type LoadedConfig, type VenueConfig } from './config/index.ts';
 import { Dec } from './domain/decimal.ts';
-import { ControlClient, controlFilePath, NoRunningBotError, readDiscovery, type ControlStatus } from './observability/control-server.ts';
+import { ControlClient, controlFilePath, NoRunningBotError, readDiscovery, type ControlStatus, type OperatorCommand } from './observability/control-server.ts';
+import { createInterface } from 'node:readline/promises';
 import { formatStatusLine, clockText } from './observability/status-line.ts';
 import { MACHINE_VERSION } from '../machines/grid/types.ts';
 import { botKey, SnapshotRefusedError } from './persistence/envelope.ts';
@@ -59,6 +60,8 @@ export interface CliIO {
   env: NodeJS.ProcessEnv;
   /** Installs stop handlers (SIGINT/SIGTERM); returns the uninstaller. */
   onStopSignal?: (stop: (signal: string) => void) => () => void;
+  /** Asks a yes/no question (operator commands); default: the terminal when stdin is a TTY. */
+  confirm?: (question: string) => Promise<boolean>;
 }
 
 type OptionSpec = NonNullable<ParseArgsConfig['options']>;
@@ -81,6 +84,7 @@ const RUN_OPTIONS: OptionSpec = {
   events: { type: 'string' },
   'rebuild-from-venue': { type: 'boolean' },
   'control-port': { type: 'string' },
+  'log-level': { type: 'string' },
 };
 const PAPER_OPTIONS: OptionSpec = { ...RUN_OPTIONS, venue: { type: 'string' } };
 const BOT_OPTIONS: OptionSpec = { ...COMMON, store: { type: 'string' }, market: { type: 'string' }, slot: { type: 'string' } };
@@ -104,6 +108,8 @@ const RUN_HELP = `  -c, --config FILE        YAML config (seed-compatible keys, 
       --events FILE        JSON-lines events journal (default ${DEFAULT_PAPER_EVENTS})
       --rebuild-from-venue ignore the stored snapshot and adopt what the venue shows
       --control-port N     control endpoint port on 127.0.0.1 (default 0 = any free port)
+      --log-level L        structured logs (JSON; pretty on a TTY) at trace, debug, info, warn,
+                           error (default: LOG_LEVEL; neither: no logs)
       --debug              print stack traces (also DEBUG=1)`;
 
 const COMMANDS: Record<string, Command> = {
@@ -140,6 +146,9 @@ ${RUN_HELP}`,
     options: BOT_OPTIONS,
     run: (v, io) => resumeCommand(v, io),
   },
+  pause: operatorEntry('pause', 'latch new entries on a running bot (exits, retries and recovery go on); resume lifts it'),
+  flatten: operatorEntry('flatten', 'close the position of a running bot at market (reduce-only), retire every position, then halted'),
+  'cancel-all': operatorEntry('cancel-all', 'cancel the entry and every exit of a running bot, keep positions tracked, then halted'),
   sim: {
     summary: 'run the Lighter-compatible simulator server alone on 127.0.0.1 (REST + WebSocket)',
     usage: 'grid-bot sim [--port N] [--seed S]\n  prints its REST and WS URLs and the account / API key indexes once ready; Ctrl-C stops it',
@@ -182,7 +191,7 @@ ${RUN_HELP}`,
 export function helpText(command?: string): string {
   if (command && COMMANDS[command]) return `usage: ${COMMANDS[command].usage}`;
   const lines = ['usage: grid-bot COMMAND [options]', '', 'commands:'];
-  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(9)}${c.summary}`);
+  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(11)}${c.summary}`);
   lines.push('', 'grid-bot help COMMAND shows the options of a command.');
   return lines.join('\n');
 }
@@ -242,6 +251,7 @@ function paperOptionsFrom(v: Record<string, string | boolean | undefined>): Pape
   if (s('events') !== undefined) o.events = s('events');
   if (v['rebuild-from-venue'] === true) o.rebuildFromVenue = true;
   if (s('control-port') !== undefined) o.controlPort = parsePort(s('control-port')!);
+  if (s('log-level') !== undefined) o.logLevel = s('log-level');
   return o;
 }
 
@@ -361,6 +371,52 @@ async function resumeCommand(v: Record<string, string | boolean | undefined>, io
   const { market, slot, location } = botTarget(v);
   const client = ControlClient.find(controlFilePath(location, market, slot));
   const reply = await client.resume();
+  if (reply.status === 200) {
+    io.out.line(reply.body.message);
+    return 0;
+  }
+  if (reply.status === 409) {
+    io.out.error(reply.body.message);
+    return 3;
+  }
+  if (reply.status === 503) throw new NoRunningBotError(`no running bot found: ${reply.body.message}`);
+  throw new Error(`control endpoint ${client.discovery.url} answered ${reply.status}: ${reply.body.message}`);
+}
+
+/** The COMMANDS entry of an operator command (pause, flatten, cancel-all). */
+function operatorEntry(name: OperatorCommand, summary: string): Command {
+  return {
+    summary,
+    usage: `grid-bot ${name} [--yes] [--store LOCATION] [--market SYMBOL] [--slot N]
+  asks "are you sure?" first unless --yes (-y); without a terminal --yes is required
+  exit 0 accepted, 3 refused by the bot, 2 no running bot or no --yes without a terminal, 1 answered no`,
+    options: { ...BOT_OPTIONS, yes: { type: 'boolean', short: 'y' } },
+    run: (v, io) => operatorCommandCli(name, v, io),
+  };
+}
+
+/** y / yes on the terminal; anything else is no. */
+async function terminalConfirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+async function operatorCommandCli(name: OperatorCommand, v: Record<string, string | boolean | undefined>, io: CliIO): Promise<number> {
+  const { market, slot, location } = botTarget(v);
+  const client = ControlClient.find(controlFilePath(location, market, slot));
+  if (v.yes !== true) {
+    const confirm = io.confirm ?? (process.stdin.isTTY ? terminalConfirm : undefined);
+    if (!confirm) throw new UsageError(`grid-bot ${name} needs --yes when no terminal can ask "are you sure?"`);
+    if (!(await confirm(`${name} bot ${client.discovery.bot} (pid ${client.discovery.pid}): are you sure?`))) {
+      io.out.error(`${name}: not confirmed; nothing sent`);
+      return 1;
+    }
+  }
+  const reply = await client.command(name);
   if (reply.status === 200) {
     io.out.line(reply.body.message);
     return 0;

@@ -138,6 +138,7 @@ export const gridMachine = gridSetup.createMachine({
       ],
     },
     'operator.pause': {
+      guard: ({ context }) => !context.operatorPaused,
       actions: [
         assign({ operatorPaused: true }),
         { type: 'journal', params: () => ({ type: 'operator.paused', level: 'warning', message: 'operator pause: no new entries until resume (exits, retries and recovery go on)', payload: { by: 'operator' } }) },

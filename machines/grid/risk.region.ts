@@ -295,6 +295,16 @@ export const riskRegion = gridSetup.createStateConfig({
           always: {
             guard: ({ context }) => !entryInFlight(context) && Object.values(context.positions).every((p) => p.state === 'suspended' || p.state === 'closed'),
             target: '#grid.risk.halted',
+            actions: enqueueActions(({ context, enqueue }) => {
+              enqueue(
+                journalAction({
+                  type: 'cancel-all.executed',
+                  level: 'warning',
+                  message: `cancel-all done: no order of this bot rests; ${Object.keys(context.positions).length} position(s) kept; halted until resume`,
+                  payload: { positions: Object.keys(context.positions).length },
+                }),
+              );
+            }),
           },
         },
       },

@@ -150,9 +150,9 @@ describe('control endpoint refusals', () => {
     expect((await raw(s, 'GET', '/status', { host: `localhost:${s.port}`, ...auth })).status).toBe(200);
     const wrongMethod = await raw(s, 'GET', '/resume', { host, ...auth });
     expect(wrongMethod).toEqual({ status: 405, body: { ok: false, message: '/resume takes POST' } });
-    const unknown = await raw(s, 'POST', '/flatten', { host, ...auth });
+    const unknown = await raw(s, 'POST', '/explode', { host, ...auth });
     expect(unknown.status).toBe(404);
-    expect(unknown.body.message).toContain('paths: /health, /status, /resume');
+    expect(unknown.body.message).toBe('unknown path /explode; paths: /health, /metrics, /status, /resume, /pause, /flatten, /cancel-all');
     expect(h.events('operator.resume-refused')).toHaveLength(0);
     h.bot.kill();
   });

@@ -8,13 +8,19 @@
  * - `GET /status` → `ControlStatus` (BotStatus + bot key, market, risk phase, gate reasons).
  * - `POST /resume` → `{ ok, message }`: 200 when ok, 409 when refused (the message names mid
  *   and the stop price).
+ * - `POST /pause`, `POST /flatten`, `POST /cancel-all` → `{ ok, message }`: the event
+ *   `{ type: 'operator.pause' | 'operator.flatten' | 'operator.cancel-all', at }` is sent to the
+ *   root machine when the machine accepts it in its current state (200, the message says what
+ *   follows); otherwise nothing is sent and the answer is 409 naming the states.
+ * - `GET /metrics` → Prometheus text (when a metrics source is given; no token needed, like
+ *   /health, since Prometheus scrapes it; still 127.0.0.1 only and no secrets in it).
  * - 503 while no bot is attached (starting) or after it stopped; 404 / 405 otherwise.
  *
  * Invariants:
  * - Binds 127.0.0.1 only: any other host is refused when starting (there is no option for it).
  * - A request with an `Origin` header (a browser page) or a Host other than the loopback
  *   address is refused (403): no cross-site request or DNS rebinding reaches the bot.
- * - With a token (paper mode always sets one), every route but /health needs
+ * - With a token (paper mode always sets one), every route but /health and /metrics needs
  *   `Authorization: Bearer <token>`; the token is only in the discovery file (mode 0600).
  * - The discovery file is written atomically (temp file + rename) and removed only by the
  *   process that wrote it (matched by token); a kill -9 leaves it behind, and the client
@@ -34,6 +40,11 @@ export const CONTROL_HOST = '127.0.0.1';
 /** Largest request body read (the commands take no body). */
 const MAX_BODY = 1024;
 
+/** The operator commands sent to the root machine as events (grid-strategy.md §5). */
+export type OperatorCommand = 'pause' | 'flatten' | 'cancel-all';
+export type OperatorEvent = { type: 'operator.pause'; at: number } | { type: 'operator.flatten'; at: number } | { type: 'operator.cancel-all'; at: number };
+export const OPERATOR_COMMANDS: readonly OperatorCommand[] = ['pause', 'flatten', 'cancel-all'];
+
 /** What the endpoint drives: a `Bot` satisfies it. */
 export interface ControlTarget {
   readonly key: string;
@@ -41,6 +52,16 @@ export interface ControlTarget {
   status(): BotStatus;
   context(): GridContext;
   resume(): { ok: boolean; message: string };
+  /** Sends an operator event to the root machine. */
+  send(ev: OperatorEvent): void;
+  /** The live root snapshot: `can(ev)` tells whether the machine takes `ev` in its current state. */
+  snapshot(): { can: (ev: OperatorEvent) => boolean };
+}
+
+/** What GET /metrics serves (observability/metrics.ts BotMetrics satisfies it). */
+export interface MetricsSource {
+  readonly contentType: string;
+  text(): Promise<string>;
 }
 
 export interface ControlStatus extends BotStatus {
@@ -48,6 +69,8 @@ export interface ControlStatus extends BotStatus {
   market: string;
   risk: Pick<RiskState, 'phase' | 'trigger' | 'triggerMid' | 'coolOffUntil'>;
   gateReasons: RefusalReason[];
+  /** The operator pause latch (false while the machine has no such latch). */
+  operatorPaused: boolean;
 }
 
 export interface CommandResult {
@@ -64,6 +87,10 @@ export interface ControlServerOptions {
   token?: string;
   /** The bot; may be attached later with `attach()` (until then: 503). */
   target?: ControlTarget;
+  /** Served at GET /metrics (none: 404). */
+  metrics?: MetricsSource;
+  /** The bot's clock (the `at` of operator events); default: the machine's last event time. */
+  now?: () => number;
 }
 
 export function newControlToken(): string {
@@ -72,14 +99,18 @@ export function newControlToken(): string {
 
 export class ControlServer {
   private target: ControlTarget | undefined;
+  private now: (() => number) | undefined;
+  private metrics: MetricsSource | undefined;
 
   private constructor(
     private readonly server: Server,
     readonly port: number,
     readonly token: string | undefined,
-    target: ControlTarget | undefined,
+    opts: ControlServerOptions,
   ) {
-    this.target = target;
+    this.target = opts.target;
+    this.now = opts.now;
+    this.metrics = opts.metrics;
   }
 
   get url(): string {
@@ -109,12 +140,19 @@ export class ControlServer {
         resolve();
       });
     });
-    self = new ControlServer(server, (server.address() as AddressInfo).port, opts.token, opts.target);
+    self = new ControlServer(server, (server.address() as AddressInfo).port, opts.token, opts);
     return self;
   }
 
-  attach(target: ControlTarget): void {
+  /** Serves `target`; `now` is its clock (the `at` of operator events). */
+  attach(target: ControlTarget, now?: () => number): void {
     this.target = target;
+    if (now) this.now = now;
+  }
+
+  /** Serves GET /metrics from `metrics` from now on. */
+  setMetrics(metrics: MetricsSource): void {
+    this.metrics = metrics;
   }
 
   /** Stops answering commands (503) while the bot shuts down. */
@@ -139,27 +177,75 @@ export class ControlServer {
     const body = await readBody(req);
     if (body === null) return send(res, 413, { ok: false, message: `request body over ${MAX_BODY} bytes` });
     const path = (req.url ?? '/').split('?')[0];
-    const routes: Record<string, string> = { '/health': 'GET', '/status': 'GET', '/resume': 'POST' };
+    const routes: Record<string, string> = { '/health': 'GET', '/metrics': 'GET', '/status': 'GET', '/resume': 'POST', '/pause': 'POST', '/flatten': 'POST', '/cancel-all': 'POST' };
     const method = routes[path];
     if (!method) return send(res, 404, { ok: false, message: `unknown path ${path}; paths: ${Object.keys(routes).join(', ')}` });
     if (req.method !== method) return send(res, 405, { ok: false, message: `${path} takes ${method}` }, { allow: method });
     if (path === '/health') return send(res, 200, { ok: true });
+    if (path === '/metrics') {
+      if (!this.metrics) return send(res, 404, { ok: false, message: 'metrics are not enabled on this endpoint' });
+      const text = await this.metrics.text();
+      res.writeHead(200, { 'content-type': this.metrics.contentType, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+      return;
+    }
     if (this.token !== undefined && !bearerMatches(req.headers.authorization, this.token)) {
       return send(res, 401, { ok: false, message: 'missing or wrong bearer token (see the control file beside the store)' });
     }
     const target = this.target;
     if (!target || !target.running) return send(res, 503, { ok: false, message: target ? 'the bot is stopping' : 'the bot is not running yet' });
     if (path === '/status') return send(res, 200, controlStatus(target));
-    const result = target.resume();
-    return send(res, result.ok ? 200 : 409, { ok: result.ok, message: result.message });
+    if (path === '/resume') {
+      const result = target.resume();
+      return send(res, result.ok ? 200 : 409, { ok: result.ok, message: result.message });
+    }
+    const result = operatorCommand(target, path.slice(1) as OperatorCommand, this.now?.() ?? target.context().now);
+    return send(res, result.ok ? 200 : 409, result);
   }
+}
+
+/** What each command does once accepted (the message of a 200). */
+const ACCEPTED: Record<OperatorCommand, string> = {
+  pause: 'paused: new entries are refused (reason operator_pause); exits, retries and recovery go on; grid-bot resume lifts it',
+  flatten: 'flatten started: cancel the entry, reduce-only market close of the venue position, retire every position, then halted until grid-bot resume',
+  'cancel-all': 'cancel-all started: cancel the entry and every exit, positions stay tracked, then halted; grid-bot resume places the exits again',
+};
+
+/**
+ * Sends `operator.<command>` when the root machine takes it in its current state (XState
+ * `snapshot.can`), else refuses naming the states. Nothing is sent on a refusal.
+ */
+export function operatorCommand(target: ControlTarget, command: OperatorCommand, at: number): CommandResult {
+  const ev = { type: `operator.${command}`, at } as OperatorEvent;
+  if (!target.snapshot().can(ev)) {
+    const ctx = target.context();
+    const paused = isOperatorPaused(ctx);
+    if (command === 'pause' && paused) return { ok: true, message: 'already paused (nothing changed)' };
+    const st = target.status();
+    const where = `lifecycle ${st.lifecycle}, entry ${st.entryState}, risk ${ctx.risk.phase}${ctx.risk.trigger ? ` after ${ctx.risk.trigger}` : ''}${paused ? ', paused' : ''}`;
+    return { ok: false, message: `${command} refused: not accepted in the current state (${where})` };
+  }
+  target.send(ev);
+  return { ok: true, message: ACCEPTED[command] };
+}
+
+/** The operator pause latch, read loosely (absent while the machine has none). */
+function isOperatorPaused(ctx: GridContext): boolean {
+  return (ctx as GridContext & { operatorPaused?: boolean }).operatorPaused === true;
 }
 
 export function controlStatus(target: ControlTarget): ControlStatus {
   const status = target.status();
   const ctx = target.context();
   const { phase, trigger, triggerMid, coolOffUntil } = ctx.risk;
-  return { ...status, bot: target.key, market: ctx.market.symbol, risk: { phase, trigger, triggerMid, coolOffUntil }, gateReasons: [...status.gate.reasons] };
+  return {
+    ...status,
+    bot: target.key,
+    market: ctx.market.symbol,
+    risk: { phase, trigger, triggerMid, coolOffUntil },
+    gateReasons: [...status.gate.reasons],
+    operatorPaused: isOperatorPaused(ctx),
+  };
 }
 
 function bearerMatches(header: string | undefined, token: string): boolean {
@@ -306,6 +392,11 @@ export class ControlClient {
 
   resume(): Promise<ControlReply<CommandResult>> {
     return this.call('POST', '/resume');
+  }
+
+  /** POST /pause, /flatten or /cancel-all. */
+  command(command: OperatorCommand): Promise<ControlReply<CommandResult>> {
+    return this.call('POST', `/${command}`);
   }
 
   call<T>(method: 'GET' | 'POST', path: string, timeoutMs = 5000): Promise<ControlReply<T>> {

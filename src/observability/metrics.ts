@@ -17,7 +17,7 @@
  * Invariants:
  * - One Registry per instance (never prom-client's global one): two bots in one process or
  *   two tests never share counters.
- * - Label values come from fixed sets or are reduced to `[a-z0-9_-]{1,40}`: no message text,
+ * - Label values come from fixed sets or are reduced to `[a-z0-9_.-]{1,40}`: no message text,
  *   no payload value other than a bounded reason / mode reaches a label; no secret is read.
  * - Gauges are floats by the format: decimal strings are converted for display only
  *   (Decimal.toNumber at this edge), never fed back into trading.
@@ -71,10 +71,10 @@ export function orderKindOf(kind: RoleKind): OrderKind {
   }
 }
 
-/** A label value from free text: lower case, `[a-z0-9_-]`, at most 40 characters. */
+/** A label value from free text: lower case, `[a-z0-9_.-]`, at most 40 characters. */
 export function labelValue(text: unknown, fallback = 'unknown'): string {
   if (typeof text !== 'string') return fallback;
-  const v = text.toLowerCase().split(/\s/)[0].replace(/[^a-z0-9_-]/g, '').slice(0, 40);
+  const v = text.toLowerCase().split(/\s/)[0].replace(/[^a-z0-9_.-]/g, '').slice(0, 40);
   return v === '' ? fallback : v;
 }
 

@@ -25,6 +25,7 @@ import { openKeyv } from '../persistence/keyv-store.ts';
 import { runLive, type LiveOptions, type LiveResult } from './live.ts';
 import { consoleOutput, DEFAULT_MARKET, loadPaperConfig, type PaperOptions } from './paper.ts';
 import { driverConfig } from './paper-venue.ts';
+import { SystemClock } from './clock.ts';
 
 export const PAPER_VENUES = ['sim', 'lighter-sim'] as const;
 export type PaperVenueKind = (typeof PAPER_VENUES)[number];
@@ -64,8 +65,10 @@ export async function runPaperLoopback(opts: PaperLoopbackOptions): Promise<Live
   const stale = await storedBot(location, key, (t) => (opts.output ?? consoleOutput()).error(t));
 
   const pair = await generateApiKey();
+  const serverClock = new SystemClock();
   const server = await startLighterSim({
     port: 0,
+    clock: serverClock,
     ...(typeof seed === 'number' && Number.isSafeInteger(seed) ? { seed } : {}),
     markets: [simMarket(market as keyof typeof SIM_MARKETS)],
     driver: [driverConfig(market, seed)],
@@ -88,6 +91,8 @@ export async function runPaperLoopback(opts: PaperLoopbackOptions): Promise<Live
     });
   } finally {
     await server.close();
+    // The server's remaining timers (idle closes, batches) must not keep the process alive.
+    serverClock.clearAll();
   }
 }
 
