@@ -379,8 +379,17 @@ describe('RST restart and persistence', () => {
         h.control.counterpartyTrade(M, 'sell', '1');
         h.control.setBook(M, '99.76', '99.80');
         await h.advance(20_000);
+        // The entry's write-ahead goes to a real server: wait (real time) until it was sent.
+        for (let i = 0; i < 200 && !liveByN(h, 2).length; i++) {
+          await new Promise((r) => setTimeout(r, 25));
+          await h.advance(100);
+        }
         h.control.counterpartyFill(M, idx(2, role.entry()));
         await h.advance(1000);
+        for (let i = 0; i < 200 && h.bot.running; i++) {
+          await new Promise((r) => setTimeout(r, 25));
+          await h.advance(100);
+        }
         expect(h.bot.running).toBe(false);
         await h.start();
         await h.advance(1000);
