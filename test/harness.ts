@@ -125,7 +125,9 @@ export class Harness {
       await this.control.drain();
       await new Promise((r) => setImmediate(r));
       if (this.bot?.idle.busy) {
-        await Promise.race([this.bot.idle.whenIdle(), new Promise((r) => setTimeout(r, 20))]);
+        // A real store (SQLite, Redis, Postgres) may take longer than the in-memory one to make
+        // a write-ahead durable on a loaded machine: give it more real time before moving on.
+        await Promise.race([this.bot.idle.whenIdle(), new Promise((r) => setTimeout(r, this.opts.kv ? 150 : 20))]);
         await this.control.drain();
         await new Promise((r) => setImmediate(r));
       }
