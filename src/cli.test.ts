@@ -189,7 +189,7 @@ describe('grid-bot errors (child process)', () => {
     expect(duration.code).toBe(2);
     expect(duration.stderr).toContain('--duration "10" is not a duration; use a number with a unit: 500ms, 30s, 10m, 2h, 1d');
     expect(command.code).toBe(2);
-    expect(command.stderr).toContain('unknown command "trade"; commands: paper, run, status, resume, pause, flatten, cancel-all, sim, presets, help');
+    expect(command.stderr).toContain('unknown command "trade"; commands: paper, run, status, resume, pause, flatten, cancel-all, sim, variants, presets, help');
     expect(none.code).toBe(2);
     expect(none.stdout).toContain('usage: grid-bot COMMAND');
     for (const r of [unknown, speed, duration, command]) expect(r.stderr).not.toMatch(STACK);
@@ -287,7 +287,7 @@ describe('grid-bot status / resume over the control endpoint (child process)', (
     const ok = await cli(['resume', '--store', store]);
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout.trim()).toBe('resumed: halted lifted');
-    await waitFor(second, /entry waitingForFill grid-1:entry/);
+    await waitFor(second, /entry waitingForFill grid-\d+:entry|positions [1-9]/);
     second.kill('SIGINT');
     expect((await second.done).code).toBe(0);
     const journal = readJournal(join(dir, 'p.jsonl'));

@@ -18,6 +18,7 @@
  * bot over the real adapter on loopback (runtime/paper-loopback.ts); `--venue sim` (the
  * in-process matching engine) stays the default of `paper`.
  */
+import { listVariants } from './config/variants.ts';
 import { runSimServer } from './venue-sim/run.ts';
 import { existsSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -160,6 +161,18 @@ ${RUN_HELP}`,
       if (!Number.isSafeInteger(seed)) throw new UsageError(`--seed ${String(v.seed)} must be an integer`);
       const sim = await runSimServer({ port, seed, out: (line) => io.out.line(line) });
       await sim.stopped;
+      return 0;
+    },
+  },
+  variants: {
+    summary: 'list the installed strategy variants with their config keys',
+    usage: 'grid-bot variants',
+    options: COMMON,
+    run: async (_v, io) => {
+      for (const v of listVariants()) {
+        io.out.line(`${v.kind}${v.isDefault ? ' (default)' : ''}: ${v.description}`);
+        for (const k of v.keys) io.out.line(`  ${k.key.padEnd(28)} default ${k.default.padEnd(26)} ${k.range}`);
+      }
       return 0;
     },
   },
