@@ -71,7 +71,8 @@ describe('runLive (Lighter adapter over loopback sockets, wall time)', () => {
     expect(first.result.reason).toBe('duration');
     expect(first.result.connected).toBe(true);
     expect(first.result.restored).toBe(false);
-    expect(first.result.endedAt - first.result.startedAt).toBeGreaterThanOrEqual(4_000);
+    // Wall time is liveness only (timers may fire a few ms early against Date.now()).
+    expect(first.result.endedAt - first.result.startedAt).toBeGreaterThanOrEqual(3_900);
     const types = first.journal.map((l) => l.type);
     expect(types[0]).toBe('live.started');
     expect(types.at(-1)).toBe('live.stopped');
