@@ -380,10 +380,8 @@ function botTarget(v: Record<string, string | boolean | undefined>): { market: s
   return { market: str(v.market) ?? DEFAULT_MARKET, slot: str(v.slot) !== undefined ? parseSlot(str(v.slot)!) : 1, location: str(v.store) ?? DEFAULT_PAPER_STORE };
 }
 
-async function resumeCommand(v: Record<string, string | boolean | undefined>, io: CliIO): Promise<number> {
-  const { market, slot, location } = botTarget(v);
-  const client = ControlClient.find(controlFilePath(location, market, slot));
-  const reply = await client.resume();
+/** Exit code of a control-endpoint answer: 0 accepted, 3 refused by the bot; no bot → exit 2. */
+function replyExitCode(client: ControlClient, reply: Awaited<ReturnType<ControlClient['resume']>>, io: CliIO): number {
   if (reply.status === 200) {
     io.out.line(reply.body.message);
     return 0;
@@ -394,6 +392,13 @@ async function resumeCommand(v: Record<string, string | boolean | undefined>, io
   }
   if (reply.status === 503) throw new NoRunningBotError(`no running bot found: ${reply.body.message}`);
   throw new Error(`control endpoint ${client.discovery.url} answered ${reply.status}: ${reply.body.message}`);
+}
+
+async function resumeCommand(v: Record<string, string | boolean | undefined>, io: CliIO): Promise<number> {
+  const { market, slot, location } = botTarget(v);
+  const client = ControlClient.find(controlFilePath(location, market, slot));
+  const reply = await client.resume();
+  return replyExitCode(client, reply, io);
 }
 
 /** The COMMANDS entry of an operator command (pause, flatten, cancel-all). */
@@ -430,16 +435,7 @@ async function operatorCommandCli(name: OperatorCommand, v: Record<string, strin
     }
   }
   const reply = await client.command(name);
-  if (reply.status === 200) {
-    io.out.line(reply.body.message);
-    return 0;
-  }
-  if (reply.status === 409) {
-    io.out.error(reply.body.message);
-    return 3;
-  }
-  if (reply.status === 503) throw new NoRunningBotError(`no running bot found: ${reply.body.message}`);
-  throw new Error(`control endpoint ${client.discovery.url} answered ${reply.status}: ${reply.body.message}`);
+  return replyExitCode(client, reply, io);
 }
 
 /** The live status of the running bot, or undefined when none answers (then the snapshot is shown). */
