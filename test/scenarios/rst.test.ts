@@ -44,6 +44,23 @@ function intercept(h: () => Harness, onPlace: (req: PlaceOrderRequest, forward: 
     });
 }
 
+/**
+ * A venue wrapper that kills the bot at the first placement of `clientIndex` (only while
+ * `armed()` holds): before the venue receives it, or after the venue accepted it but before
+ * the answer reaches the bot.
+ */
+function crashAt(h: () => Harness, clientIndex: number, when: 'before-send' | 'after-send', armed: () => boolean = () => true) {
+  let fired = false;
+  return intercept(h, async (req, forward) => {
+    if (!fired && armed() && req.clientIndex === clientIndex) {
+      fired = true;
+      if (when === 'after-send') await forward();
+      crash(h());
+    }
+    return forward();
+  });
+}
+
 /** Simulates the crash inside a venue call: the bot dies, the call never answers. */
 function crash(h: Harness): never {
   h.bot.kill();
@@ -75,21 +92,11 @@ describe('RST restart and persistence', () => {
   it('RST-01 killed after the client index is reserved, before the send', async () => {
     const store = await sqlite();
     let h!: Harness;
-    let armed = true;
     h = await startHarness({
       noStart: true,
       kv: store.keyv,
       params: { gridStepPct: '0.05' },
-      wrapVenue: intercept(
-        () => h,
-        async (req, forward) => {
-          if (armed && req.clientIndex === idx(2, role.entry())) {
-            armed = false;
-            crash(h);
-          }
-          return forward();
-        },
-      ),
+      wrapVenue: crashAt(() => h, idx(2, role.entry()), 'before-send'),
     });
     await h.start();
     h.control.counterpartyTrade(M, 'sell', '1');
@@ -114,22 +121,11 @@ describe('RST restart and persistence', () => {
   it('RST-02 killed after the send, before the acknowledgement', async () => {
     const store = await sqlite();
     let h!: Harness;
-    let armed = true;
     h = await startHarness({
       noStart: true,
       kv: store.keyv,
       params: { timeoutMs: 60_000 },
-      wrapVenue: intercept(
-        () => h,
-        async (req, forward) => {
-          if (armed && req.clientIndex === idx(1, role.entry())) {
-            armed = false;
-            await forward();
-            crash(h);
-          }
-          return forward();
-        },
-      ),
+      wrapVenue: crashAt(() => h, idx(1, role.entry()), 'after-send'),
     });
     await h.start();
     const sentAt = h.control.sentLog().find((s) => s.clientIndex === idx(1, role.entry()))!.time;
@@ -156,16 +152,7 @@ describe('RST restart and persistence', () => {
         noStart: true,
         kv: store.keyv,
         params: { gridStepPct: '0.05' },
-        wrapVenue: intercept(
-          () => h,
-          async (req, forward) => {
-            if (armed && req.clientIndex === idx(2, role.close())) {
-              armed = false;
-              crash(h);
-            }
-            return forward();
-          },
-        ),
+        wrapVenue: crashAt(() => h, idx(2, role.close()), 'before-send', () => armed),
       });
       await h.start();
       h.control.counterpartyTrade(M, 'sell', '1');
@@ -197,21 +184,10 @@ describe('RST restart and persistence', () => {
   it('RST-04 killed during a close retry', async () => {
     const store = await sqlite();
     let h!: Harness;
-    let armed = true;
     h = await startHarness({
       noStart: true,
       kv: store.keyv,
-      wrapVenue: intercept(
-        () => h,
-        async (req, forward) => {
-          if (armed && req.clientIndex === idx(1, role.closeRetry(2))) {
-            armed = false;
-            await forward();
-            crash(h);
-          }
-          return forward();
-        },
-      ),
+      wrapVenue: crashAt(() => h, idx(1, role.closeRetry(2)), 'after-send'),
     });
     await h.start();
     h.control.counterpartyTrade(M, 'sell', '1');
@@ -358,21 +334,11 @@ describe('RST restart and persistence', () => {
       const store = await openKeyv(svc.url, { table });
       opened.push(store);
       let h!: Harness;
-      let armed = true;
       h = await startHarness({
         noStart: true,
         kv: store.keyv,
         params: { gridStepPct: '0.05' },
-        wrapVenue: intercept(
-          () => h,
-          async (req, forward) => {
-            if (armed && req.clientIndex === idx(2, role.close())) {
-              armed = false;
-              crash(h);
-            }
-            return forward();
-          },
-        ),
+        wrapVenue: crashAt(() => h, idx(2, role.close()), 'before-send'),
       });
       try {
         await h.start();
