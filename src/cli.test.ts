@@ -61,7 +61,7 @@ const STACK = /\n\s+at .+\(|\n\s+at file:/;
 describe('grid-bot paper (child process)', () => {
   it('trades within 2 simulated minutes at --speed max, exits 0, and a second run resumes where it stopped', async () => {
     const dir = tmp();
-    const first = await cli(['paper', '--speed', 'max', '--duration', '2m', '--status-every', '1m', ...files(dir)]);
+    const first = await cli(['paper', '--venue', 'sim', '--speed', 'max', '--duration', '2m', '--status-every', '1m', ...files(dir)]);
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     expect(first.stdout).toContain('TP 0.5 % of margin at 10x = 0.05 % price move');
@@ -74,7 +74,7 @@ describe('grid-bot paper (child process)', () => {
       expect(Number.isNaN(Date.parse(l.time))).toBe(false);
     }
 
-    const second = await cli(['paper', '--speed', 'max', '--duration', '1m', '--status-every', '1m', ...files(dir)]);
+    const second = await cli(['paper', '--venue', 'sim', '--speed', 'max', '--duration', '1m', '--status-every', '1m', ...files(dir)]);
     expect(second.code).toBe(0);
     expect(second.stdout).toContain('(resumed at');
     const j2 = readJournal(join(dir, 'p.jsonl')).slice(j1.length);
@@ -96,7 +96,7 @@ describe('grid-bot paper (child process)', () => {
 
   it('stops gracefully on SIGINT (state saved, summary printed, exit 0) and survives a SIGKILL', async () => {
     const dir = tmp();
-    const child = start(['paper', '--speed', '50', '--status-every', '10s', ...files(dir)]);
+    const child = start(['paper', '--venue', 'sim', '--speed', '50', '--status-every', '10s', ...files(dir)]);
     while (!/\d\d:\d\d:\d\d BTC entry/.test(child.stdoutSoFar())) await new Promise((r) => setTimeout(r, 50));
     child.kill('SIGINT');
     const run = await child.done;
@@ -107,13 +107,13 @@ describe('grid-bot paper (child process)', () => {
     expect(j1.at(-1)?.type).toBe('paper.stopped');
 
     // kill -9 in the middle of trading, then restart: it reconciles and goes on trading.
-    const victim = start(['paper', '--speed', '100', '--status-every', '10s', ...files(dir)]);
+    const victim = start(['paper', '--venue', 'sim', '--speed', '100', '--status-every', '10s', ...files(dir)]);
     const before = (victim.stdoutSoFar().match(/ BTC entry /g) ?? []).length;
     while ((victim.stdoutSoFar().match(/ BTC entry /g) ?? []).length < before + 3) await new Promise((r) => setTimeout(r, 50));
     victim.kill('SIGKILL');
     expect((await victim.done).signal).toBe('SIGKILL');
     const count = readJournal(join(dir, 'p.jsonl')).length;
-    const after = await cli(['paper', '--speed', 'max', '--duration', '2m', '--status-every', '1m', ...files(dir)]);
+    const after = await cli(['paper', '--venue', 'sim', '--speed', 'max', '--duration', '2m', '--status-every', '1m', ...files(dir)]);
     expect(after.code).toBe(0);
     const j3 = readJournal(join(dir, 'p.jsonl')).slice(count);
     expect(j3.map((l) => l.type)).toContain('venue.reconciled');
@@ -129,7 +129,7 @@ describe('grid-bot paper (child process)', () => {
     };
     const dir = tmp();
     const runs = await Promise.all(
-      Object.keys(expected).map((p) => cli(['paper', '--preset', p, '--speed', 'max', '--duration', '10m', '--status-every', '10m', ...files(dir, p)])),
+      Object.keys(expected).map((p) => cli(['paper', '--venue', 'sim', '--preset', p, '--speed', 'max', '--duration', '10m', '--status-every', '10m', ...files(dir, p)])),
     );
     Object.keys(expected).forEach((preset, i) => {
       const run = runs[i];
@@ -149,7 +149,7 @@ describe('grid-bot errors (child process)', () => {
     const dir = tmp();
     const file = join(dir, 'bad.yaml');
     writeFileSync(file, 'direction: buy\norder_notional_usd: 300\ntarget_leverage: 20\nmax_margin_usd: 40\nmax_orders: 0\n');
-    const run = await cli(['paper', '--config', file, ...files(dir)]);
+    const run = await cli(['paper', '--venue', 'sim', '--config', file, ...files(dir)]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/max_orders/);
     expect(run.stderr).toMatch(/\b0\b/);
@@ -163,12 +163,13 @@ describe('grid-bot errors (child process)', () => {
     const dir = tmp();
     const file = join(dir, 'empty.yaml');
     writeFileSync(file, '');
-    const run = await cli(['paper', '--config', file, ...files(dir)]);
+    const run = await cli(['paper', '--venue', 'sim', '--config', file, ...files(dir)]);
     expect(run.code).toBe(2);
-    expect(run.ms).toBeLessThan(5_000);
+    // Liveness only (process start-up on a shared machine); the loader's own 1 s bound is checked in-process (yaml-read.test.ts).
+    expect(run.ms).toBeLessThan(25_000);
     expect(run.stderr).toContain('empty.yaml');
     expect(run.stderr).not.toMatch(STACK);
-    const debug = await cli(['paper', '--config', file, '--debug', ...files(dir)]);
+    const debug = await cli(['paper', '--venue', 'sim', '--config', file, '--debug', ...files(dir)]);
     expect(debug.code).toBe(2);
     expect(debug.stderr).toMatch(STACK);
   }, 30_000);
@@ -176,9 +177,9 @@ describe('grid-bot errors (child process)', () => {
   it('usage errors exit 2: unknown option, bad --speed, bad --duration, unknown command', async () => {
     const dir = tmp();
     const [unknown, speed, duration, command, none] = await Promise.all([
-      cli(['paper', '--bogus', ...files(dir)]),
-      cli(['paper', '--speed', 'fast', ...files(dir)]),
-      cli(['paper', '--duration', '10', ...files(dir)]),
+      cli(['paper', '--venue', 'sim', '--bogus', ...files(dir)]),
+      cli(['paper', '--venue', 'sim', '--speed', 'fast', ...files(dir)]),
+      cli(['paper', '--venue', 'sim', '--duration', '10', ...files(dir)]),
       cli(['trade']),
       cli([]),
     ]);
@@ -189,7 +190,7 @@ describe('grid-bot errors (child process)', () => {
     expect(duration.code).toBe(2);
     expect(duration.stderr).toContain('--duration "10" is not a duration; use a number with a unit: 500ms, 30s, 10m, 2h, 1d');
     expect(command.code).toBe(2);
-    expect(command.stderr).toContain('unknown command "trade"; commands: paper, run, status, resume, pause, flatten, cancel-all, sim, variants, presets, help');
+    expect(command.stderr).toContain('unknown command "trade"; commands: paper, run, status, resume, pause, flatten, cancel-all, sim, chaos, variants, presets, help');
     expect(none.code).toBe(2);
     expect(none.stdout).toContain('usage: grid-bot COMMAND');
     for (const r of [unknown, speed, duration, command]) expect(r.stderr).not.toMatch(STACK);
@@ -211,11 +212,11 @@ describe('grid-bot errors (child process)', () => {
     const blocker = join(dir, 'not-a-dir');
     writeFileSync(blocker, 'x');
     const store = join(blocker, 'p.sqlite');
-    const run = await cli(['paper', '--store', store, '--events', join(dir, 'e.jsonl'), '--speed', 'max', '--duration', '1s']);
+    const run = await cli(['paper', '--venue', 'sim', '--store', store, '--events', join(dir, 'e.jsonl'), '--speed', 'max', '--duration', '1s']);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^error: .*not-a-dir/m);
     expect(run.stderr).not.toMatch(STACK);
-    const debug = await cli(['paper', '--store', store, '--events', join(dir, 'e.jsonl'), '--speed', 'max', '--duration', '1s'], { DEBUG: '1' });
+    const debug = await cli(['paper', '--venue', 'sim', '--store', store, '--events', join(dir, 'e.jsonl'), '--speed', 'max', '--duration', '1s'], { DEBUG: '1' });
     expect(debug.code).toBe(1);
     expect(debug.stderr).toMatch(STACK);
   }, 30_000);
@@ -235,7 +236,7 @@ describe('grid-bot errors (child process)', () => {
     const store = await openKeyv(join(dir, 'p.sqlite'));
     await store.keyv.set('gridchart:sim:paper:BTC:1', '{"format":"something-else"}');
     await store.close();
-    const run = await cli(['paper', '--speed', 'max', '--duration', '10s', ...files(dir)]);
+    const run = await cli(['paper', '--venue', 'sim', '--speed', 'max', '--duration', '10s', ...files(dir)]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('Refusing to load the snapshot at gridchart:sim:paper:BTC:1');
     expect(run.stderr).not.toMatch(STACK);
@@ -267,7 +268,7 @@ describe('grid-bot status / resume over the control endpoint (child process)', (
     const dir = tmp();
     const store = join(dir, 'p.sqlite');
     // The simulated BTC starts at 60000: a long grid with stop_price 70000 halts at once.
-    const first = start(['paper', '--config', stopConfig(dir, '70000'), '--speed', '5', '--status-every', '10s', ...files(dir)]);
+    const first = start(['paper', '--venue', 'sim', '--config', stopConfig(dir, '70000'), '--speed', '5', '--status-every', '10s', ...files(dir)]);
     await waitFor(first, /gate: halted/);
     const refused = await cli(['resume', '--store', store]);
     expect(refused.code).toBe(3);
@@ -281,7 +282,7 @@ describe('grid-bot status / resume over the control endpoint (child process)', (
     expect(existsSync(controlFilePath(store, 'BTC', 1))).toBe(false);
 
     // The halted latch is persisted: a restart with stop_price 50000 stays halted until resumed.
-    const second = start(['paper', '--config', stopConfig(dir, '50000'), '--speed', '5', '--status-every', '5s', ...files(dir)]);
+    const second = start(['paper', '--venue', 'sim', '--config', stopConfig(dir, '50000'), '--speed', '5', '--status-every', '5s', ...files(dir)]);
     await waitFor(second, /control: http/);
     await waitFor(second, /gate: halted/);
     const ok = await cli(['resume', '--store', store]);
@@ -305,7 +306,7 @@ describe('grid-bot status / resume over the control endpoint (child process)', (
     expect(none.stderr).toContain(`error: no running bot found: no control file at ${controlFilePath(store, 'BTC', 1)}`);
     expect(none.stderr).not.toMatch(STACK);
 
-    const victim = start(['paper', '--speed', '20', '--status-every', '10s', '--control-port', '0', ...files(dir)]);
+    const victim = start(['paper', '--venue', 'sim', '--speed', '20', '--status-every', '10s', '--control-port', '0', ...files(dir)]);
     await waitFor(victim, / BTC entry /);
     const discovery = readDiscovery(controlFilePath(store, 'BTC', 1));
     expect(discovery?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -324,7 +325,7 @@ describe('grid-bot status / resume over the control endpoint (child process)', (
 
   it('--control-port must be a port number', async () => {
     const dir = tmp();
-    const run = await cli(['paper', '--control-port', 'any', ...files(dir)]);
+    const run = await cli(['paper', '--venue', 'sim', '--control-port', 'any', ...files(dir)]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--control-port "any" is not allowed; use an integer 0..65535');
     expect(existsSync(join(dir, 'p.sqlite'))).toBe(false);

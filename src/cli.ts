@@ -14,11 +14,13 @@
  *
  * Venues plug in through `VENUES`: `sim` runs in-process (paper, simulated time); `lighter`
  * runs the real adapter on wall time (runtime/live.ts; key from LIGHTER_API_PRIVATE_KEY).
- * `paper --venue lighter-sim` starts the Lighter simulator server in-process and runs the
- * bot over the real adapter on loopback (runtime/paper-loopback.ts); `--venue sim` (the
- * in-process matching engine) stays the default of `paper`.
+ * `paper` (default `--venue lighter-sim`) starts the Lighter simulator server in-process and
+ * runs the bot over the real adapter on loopback, wall time, the simulator's state kept in
+ * the store (runtime/paper-loopback.ts); `--venue sim` is the in-process matching engine on
+ * a simulated clock (the only venue for `--speed` other than 1).
  */
-import { listVariants } from './config/variants.ts';
+import { listVariants } from './variants/list.ts';
+import { registeredVariant } from './variants/installed.ts';
 import { runSimServer } from './venue-sim/run.ts';
 import { existsSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -27,15 +29,16 @@ import { ConfigError, describeDistances, listPresets, loadConfig, type DynamicGr
 import { Dec } from './domain/decimal.ts';
 import { ControlClient, controlFilePath, NoRunningBotError, readDiscovery, type ControlStatus, type OperatorCommand } from './observability/control-server.ts';
 import { createInterface } from 'node:readline/promises';
+import { operatorViewOptionsFrom, optionalFlagValue } from './observability/dashboard/operator-views.ts';
 import { formatStatusLine, clockText } from './observability/status-line.ts';
-import { MACHINE_VERSION } from '../machines/grid/types.ts';
-import { botKey, SnapshotRefusedError } from './persistence/envelope.ts';
+import { SnapshotRefusedError } from './persistence/envelope.ts';
 import { openKeyv, parseStoreLocation } from './persistence/keyv-store.ts';
 import { SnapshotStore, simKey } from './persistence/snapshot-store.ts';
 import { DEFAULT_MARKET, DEFAULT_PAPER_EVENTS, DEFAULT_PAPER_STORE, PAPER_ACCOUNT, consoleOutput, runPaper, type PaperOptions, type PaperOutput } from './runtime/paper.ts';
 import { buildStatus, type BotStatus } from './runtime/status.ts';
 import { runLive, type LiveOptions } from './runtime/live.ts';
-import { PAPER_VENUES, runPaperLoopback, type PaperVenueKind } from './runtime/paper-loopback.ts';
+import { DEFAULT_PAPER_VENUE, LOOPBACK_ACCOUNT_INDEX, LOOPBACK_VENUE_LABEL, loopbackVenueKey, PAPER_VENUES, runPaperLoopback, type PaperVenueKind } from './runtime/paper-loopback.ts';
+import { findStoredBots } from './runtime/stored-bots.ts';
 import type { GridContext } from '../machines/grid/types.ts';
 
 /** A command-line mistake (exit code 2). */
@@ -86,6 +89,10 @@ const RUN_OPTIONS: OptionSpec = {
   'rebuild-from-venue': { type: 'boolean' },
   'control-port': { type: 'string' },
   'log-level': { type: 'string' },
+  dashboard: { type: 'string' },
+  'dashboard-host': { type: 'string' },
+  inspect: { type: 'boolean' },
+  'inspect-port': { type: 'string' },
 };
 const PAPER_OPTIONS: OptionSpec = { ...RUN_OPTIONS, venue: { type: 'string' } };
 const BOT_OPTIONS: OptionSpec = { ...COMMON, store: { type: 'string' }, market: { type: 'string' }, slot: { type: 'string' } };
@@ -111,17 +118,25 @@ const RUN_HELP = `  -c, --config FILE        YAML config (seed-compatible keys, 
       --control-port N     control endpoint port on 127.0.0.1 (default 0 = any free port)
       --log-level L        structured logs (JSON; pretty on a TTY) at trace, debug, info, warn,
                            error (default: LOG_LEVEL; neither: no logs)
+      --dashboard [PORT]   local dashboard page on 127.0.0.1 (default port 8780; 0 = any free
+                           port): statecharts, gate, book, positions, PnL, events, buttons
+      --dashboard-host H   bind the dashboard to H instead (the page then needs the token
+                           printed once in its URL)
+      --inspect            Stately inspector: relay on 127.0.0.1 (off by default: costs throughput)
+      --inspect-port N     inspector relay port (default 8781; 0 = any free port)
       --debug              print stack traces (also DEBUG=1)`;
 
 const COMMANDS: Record<string, Command> = {
   paper: {
     summary: 'run the bot on a simulated venue (default config: preset paper)',
-    usage: `grid-bot paper [--venue sim|lighter-sim] [options]
-      --venue KIND         sim (default): in-process matching engine on a simulated clock;
-                           lighter-sim: the Lighter simulator server in-process, the real
-                           Lighter adapter over loopback, wall time (--speed 1 only; the
-                           simulator's state is not persisted: each run starts fresh;
-                           default store ./data/paper-lighter.sqlite)
+    usage: `grid-bot paper [--venue lighter-sim|sim] [options]
+      --venue KIND         lighter-sim (default): the Lighter simulator server in-process and
+                           the real Lighter adapter over loopback, on wall time (--speed 1
+                           only); the simulator's state is saved in the store beside the bot
+                           and restored on the next run.
+                           sim: the in-process matching engine on a simulated clock (any
+                           --speed, e.g. --venue sim --speed max --duration 2h).
+                           Both use the same default files, each bot under its own key.
 ${RUN_HELP}`,
     options: PAPER_OPTIONS,
     run: (v, io) => {
@@ -163,6 +178,20 @@ ${RUN_HELP}`,
       await sim.stopped;
       return 0;
     },
+  },
+  chaos: {
+    summary: 'crash-safety harness: the simulator server here, the bot as child processes, seeded faults and kill -9 (docs/reliability.md)',
+    usage: `grid-bot chaos [--runs N] [--seed S] [--run K] [--parallel P] [--report FILE] [--keep] [--trace]
+      --runs N        runs 1..N of the seed (default 20)
+      --seed S        batch seed (default 1); run K of seed S always has the same fault plan
+      --run K         replay only run K of the seed
+      --parallel P    runs at a time (default 2)
+      --report FILE   also write the report as JSON
+      --keep          keep every run's directory (store, journal, child output), not only failing ones
+      --trace         print each injected fault
+  exit 0 no violation, 1 a violation (each printed with its seed, run and replay command)`,
+    options: { ...COMMON, runs: { type: 'string' }, seed: { type: 'string' }, run: { type: 'string' }, parallel: { type: 'string' }, report: { type: 'string' }, keep: { type: 'boolean' }, trace: { type: 'boolean' } },
+    run: (v, io) => chaosCommand(v, io),
   },
   variants: {
     summary: 'list the installed strategy variants with their config keys',
@@ -265,6 +294,8 @@ function paperOptionsFrom(v: Record<string, string | boolean | undefined>): Pape
   if (v['rebuild-from-venue'] === true) o.rebuildFromVenue = true;
   if (s('control-port') !== undefined) o.controlPort = parsePort(s('control-port')!);
   if (s('log-level') !== undefined) o.logLevel = s('log-level');
+  const views = operatorViewOptionsFrom(v);
+  if (views) o.views = views;
   return o;
 }
 
@@ -300,7 +331,7 @@ async function runPaperCommand(v: Record<string, string | boolean | undefined>, 
 }
 
 function paperVenueOf(v: Record<string, string | boolean | undefined>): PaperVenueKind {
-  const kind = str(v.venue) ?? 'sim';
+  const kind = str(v.venue) ?? DEFAULT_PAPER_VENUE;
   if (!(PAPER_VENUES as readonly string[]).includes(kind)) {
     throw new UsageError(`--venue ${JSON.stringify(kind)} is not allowed; use ${PAPER_VENUES.join(' or ')}`);
   }
@@ -311,7 +342,7 @@ function paperVenueOf(v: Record<string, string | boolean | undefined>): PaperVen
 function wallTimeOptions(v: Record<string, string | boolean | undefined>, mode: string, io: CliIO): Omit<LiveOptions, 'loaded'> {
   const opts = paperOptionsFrom(v);
   if (opts.speed !== undefined && opts.speed !== 1) {
-    throw new UsageError(`--speed ${String(opts.speed)} is not allowed with ${mode}: it runs on wall time (only --speed 1); use grid-bot paper (--venue sim) for faster simulated time`);
+    throw new UsageError(`--speed ${String(opts.speed)} is not allowed with ${mode}: it runs on wall time (only --speed 1); use grid-bot paper --venue sim for faster simulated time`);
   }
   const o: Omit<LiveOptions, 'loaded'> = { debug: v.debug === true || isDebug([], io.env) };
   if (opts.store !== undefined) o.store = opts.store;
@@ -320,6 +351,8 @@ function wallTimeOptions(v: Record<string, string | boolean | undefined>, mode: 
   if (opts.durationMs !== undefined) o.durationMs = opts.durationMs;
   if (opts.rebuildFromVenue) o.rebuildFromVenue = true;
   if (opts.controlPort !== undefined) o.controlPort = opts.controlPort;
+  if (opts.logLevel !== undefined) o.logLevel = opts.logLevel;
+  if (opts.views) o.views = opts.views;
   return o;
 }
 
@@ -328,7 +361,7 @@ async function runLiveCommand(v: Record<string, string | boolean | undefined>, i
   if (str(v.seed) !== undefined) throw new UsageError('--seed applies to a simulated venue only; venue.kind lighter has its own prices');
   const o = wallTimeOptions(v, 'venue.kind lighter', io);
   return withStopSignals(io, async (signal) => {
-    const result = await runLive({ ...o, loaded, signal, output: io.out });
+    const result = await runLive({ ...o, loaded, signal, output: io.out, env: io.env });
     return result.reason === 'crashed' ? 1 : 0;
   });
 }
@@ -336,7 +369,7 @@ async function runLiveCommand(v: Record<string, string | boolean | undefined>, i
 /** `grid-bot paper --venue lighter-sim`: the simulator server in-process, the real adapter over loopback. */
 async function runLoopbackCommand(v: Record<string, string | boolean | undefined>, io: CliIO): Promise<number> {
   const opts = paperOptionsFrom(v);
-  const o = wallTimeOptions(v, 'paper --venue lighter-sim', io);
+  const o = wallTimeOptions(v, str(v.venue) === undefined ? 'paper on its default venue (lighter-sim: the Lighter simulator over loopback)' : 'paper --venue lighter-sim', io);
   return withStopSignals(io, async (signal) => {
     const result = await runPaperLoopback({
       ...o,
@@ -459,7 +492,7 @@ async function statusCommand(v: Record<string, string | boolean | undefined>, io
   const live = await liveStatus(controlFilePath(location, market, slot), io);
   if (live) {
     const s = live.status;
-    io.out.line(`bot ${s.bot}, live (pid ${live.client.discovery.pid}, ${live.client.discovery.url}) at ${new Date(s.now).toISOString()} (simulated time)`);
+    io.out.line(`bot ${s.bot}, live (pid ${live.client.discovery.pid}, ${live.client.discovery.url}) at ${new Date(s.now).toISOString()} (${s.bot.startsWith('gridchart:sim:') ? 'simulated' : 'wall'} time)`);
     printStatus(io, s, market, s.now);
     io.out.line(`  risk: ${s.risk.phase}${s.risk.trigger ? ` (${s.risk.trigger}${s.risk.triggerMid ? ` at mid ${s.risk.triggerMid}` : ''})` : ''}; gate ${s.gate.open ? 'open' : `refusing: ${s.gateReasons.join(', ')}`}`);
     return 0;
@@ -472,19 +505,25 @@ async function statusCommand(v: Record<string, string | boolean | undefined>, io
   const opened = await openKeyv(location, { onError: (e) => io.out.error(`store: ${e.message}`) });
   try {
     const store = new SnapshotStore(opened.keyv);
-    const identity = { venue: 'sim', account: PAPER_ACCOUNT, market, slot, variant: 'dynamic-grid' };
-    const key = botKey(identity);
-    const env = await store.load(key, { machineVersion: MACHINE_VERSION, bot: identity });
-    if (!env) {
-      io.out.error(`no bot state for ${market} slot ${slot} in ${opened.describe} (key ${key})`);
+    // Any venue's bot: in-process paper, paper over loopback, grid-bot run (runtime/stored-bots.ts).
+    const bots = await findStoredBots(opened.keyv, market, slot, [
+      { venue: LOOPBACK_VENUE_LABEL, account: String(LOOPBACK_ACCOUNT_INDEX) },
+      { venue: 'sim', account: PAPER_ACCOUNT },
+    ]);
+    if (bots.length === 0) {
+      io.out.error(`no bot state for ${market} slot ${slot} in ${opened.describe}`);
       return 2;
     }
-    const snap = env.snapshot as { value: unknown; context: GridContext };
-    const status = buildStatus(snap);
-    io.out.line(`bot ${key}, saved ${new Date(env.savedAt).toISOString()} (simulated time)`);
-    printStatus(io, status, market, env.savedAt);
-    const venue = await store.get<{ clockNow?: number }>(simKey(market));
-    if (venue?.clockNow !== undefined) io.out.line(`simulated venue saved at ${new Date(venue.clockNow).toISOString()} (${clockText(venue.clockNow)} UTC)`);
+    for (const { key, identity, envelope: env } of bots) {
+      const status = registeredVariant(identity.variant)!.variant.status(env.snapshot as { value: unknown; context: unknown });
+      io.out.line(`bot ${key}, saved ${new Date(env.savedAt).toISOString()} (${identity.venue === 'sim' ? 'simulated' : 'wall'} time)`);
+      printStatus(io, status, market, env.savedAt);
+      const venueKey = identity.venue === 'sim' ? simKey(market) : identity.venue === LOOPBACK_VENUE_LABEL ? loopbackVenueKey(market) : undefined;
+      const venue = venueKey === undefined ? undefined : await store.get<{ clockNow?: number }>(venueKey);
+      if (venue?.clockNow !== undefined) {
+        io.out.line(`${identity.venue === 'sim' ? 'simulated venue' : 'Lighter simulator'} saved at ${new Date(venue.clockNow).toISOString()} (${clockText(venue.clockNow)} UTC)`);
+      }
+    }
     return 0;
   } finally {
     await opened.close();
@@ -501,6 +540,41 @@ function printStatus(io: CliIO, status: BotStatus, market: string, now: number):
 }
 
 // ------------------------------------------------------------------ entry point
+
+function positiveInt(v: string | boolean | undefined, flag: string, def: number): number {
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (typeof v !== 'string' || !/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`${flag} ${String(v)} must be an integer ≥ 1`);
+  return n;
+}
+
+/** `grid-bot chaos`: loaded on demand (the bot's own start-up does not pay for it). */
+async function chaosCommand(v: Record<string, string | boolean | undefined>, io: CliIO): Promise<number> {
+  const runs = positiveInt(v.runs, '--runs', 20);
+  const parallel = positiveInt(v.parallel, '--parallel', 2);
+  const only = v.run === undefined ? undefined : positiveInt(v.run, '--run', 1);
+  const seed = v.seed === undefined ? 1 : Number(v.seed);
+  if (typeof v.seed === 'string' && !/^-?\d+$/.test(v.seed)) throw new UsageError(`--seed ${v.seed} must be an integer`);
+  if (!Number.isSafeInteger(seed)) throw new UsageError(`--seed ${String(v.seed)} must be an integer`);
+  const { runChaos } = await import('./chaos/batch.ts');
+  const { formatReport } = await import('./chaos/report.ts');
+  const { writeFileSync } = await import('node:fs');
+  const report = await runChaos({
+    seed,
+    runs,
+    parallel,
+    ...(only !== undefined ? { only } : {}),
+    ...(v.keep === true ? { keepDirs: true } : {}),
+    ...(v.trace === true ? { trace: (l: string) => io.out.line(l) } : {}),
+    onRun: (r, done, total) => {
+      const faults = Object.values(r.injected).reduce((a, b) => a + (b ?? 0), 0);
+      io.out.line(`run ${r.run} (${done}/${total}): ${r.direction}, ${faults} faults, ${r.restarts} restarts, ${r.stats.fills} fills, ${(r.wallMs / 1000).toFixed(1)} s${r.violations.length ? ` — ${r.violations.length} VIOLATION(S): ${r.violations.map((x) => x.invariant).join(', ')}` : ''}`);
+    },
+  });
+  if (typeof v.report === 'string') writeFileSync(v.report, `${JSON.stringify(report, null, 2)}\n`);
+  io.out.line(formatReport(report));
+  return report.ok ? 0 : 1;
+}
 
 function isDebug(argv: string[], env: NodeJS.ProcessEnv): boolean {
   return argv.includes('--debug') || env.DEBUG === '1' || env.DEBUG === 'true';
@@ -544,7 +618,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       io.out.line(helpText(rest[0]));
       return 0;
     }
-    const values = parseCommandArgs(first, command, rest);
+    const values = parseCommandArgs(first, command, optionalFlagValue(rest));
     if (values.help === true) {
       io.out.line(helpText(first));
       return 0;

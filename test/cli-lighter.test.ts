@@ -6,8 +6,9 @@
  *   entries, stops at its wall --duration (or on SIGINT) with exit 0, and never prints the key;
  *   while it runs, `grid-bot status` reads it live over the control endpoint;
  * - CFG-05: without the variable it exits 2 naming it; a key in the file exits 2;
- * - paper --venue lighter-sim: the simulator in the child, entries placed, exit 0; --speed
- *   other than 1 and an unknown --venue are usage errors.
+ * - paper --venue lighter-sim: the simulator in the child, entries placed, exit 0, a rerun
+ *   resumes; --speed other than 1 (also on the default venue) and an unknown --venue are
+ *   usage errors; after a run stops, `grid-bot status` reads the run store offline.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -127,6 +128,11 @@ describe('grid-bot run (venue.kind lighter) against the simulator server', () =>
     expect(readJournal(events).at(-1)?.type).toBe('live.stopped');
     expect(existsSync(`${join(dir, 'bot.sqlite')}.BTC-1.control.json`)).toBe(false);
     noKey(run, sim.privateKey);
+    // Stopped: status reads the run store offline.
+    const offline = await cli(['status', '--store', join(dir, 'bot.sqlite'), '--market', 'BTC']);
+    expect(offline.code, offline.stderr).toBe(0);
+    expect(offline.stdout).toMatch(/^bot gridchart:lighter:1:BTC:1, saved \S+ \(wall time\)$/m);
+    expect(offline.stdout).toContain('next position number: grid-');
   }, 40_000);
 
   it('CFG-05 without LIGHTER_API_PRIVATE_KEY exits 2 naming the variable; a key in the file exits 2 (environment only); neither shows key material', async () => {
@@ -152,7 +158,7 @@ describe('grid-bot run (venue.kind lighter) against the simulator server', () =>
 });
 
 describe('grid-bot paper --venue lighter-sim (simulator server in-process, real adapter over loopback)', () => {
-  it('places entries over the real protocol path and exits 0; a rerun says its stored bot is not restored; --speed and --venue are checked', async () => {
+  it('places entries over the real protocol path and exits 0; a rerun resumes the stored simulator and bot; --speed and --venue are checked', async () => {
     const dir = tmp();
     const args = ['paper', '--venue', 'lighter-sim', '--duration', '6s', '--status-every', '2s', '--store', join(dir, 'p.sqlite'), '--events', join(dir, 'p.jsonl')];
     const first = await cli(args);
@@ -167,12 +173,15 @@ describe('grid-bot paper --venue lighter-sim (simulator server in-process, real 
 
     const second = await cli(args.map((a) => (a === '6s' ? '3s' : a)));
     expect(second.code, second.stderr).toBe(0);
-    expect(second.stdout).toContain('note: the stored bot gridchart:lighter-sim:1:BTC:1 is not restored');
-    expect(second.stdout).toContain('bot started fresh');
+    expect(second.stdout).toMatch(/^simulator: Lighter over loopback http:\/\/127\.0\.0\.1:\d+ .*BTC resumed from the store/m);
+    expect(second.stdout).toContain('bot restored from the store');
 
     const speed = await cli(['paper', '--venue', 'lighter-sim', '--speed', 'max']);
     expect(speed.code).toBe(2);
     expect(speed.stderr).toContain('--speed max is not allowed with paper --venue lighter-sim');
+    const defaultSpeed = await cli(['paper', '--speed', '10']);
+    expect(defaultSpeed.code).toBe(2);
+    expect(defaultSpeed.stderr).toContain('--speed 10 is not allowed with paper on its default venue (lighter-sim: the Lighter simulator over loopback): it runs on wall time (only --speed 1); use grid-bot paper --venue sim');
     const bogus = await cli(['paper', '--venue', 'mainnet']);
     expect(bogus.code).toBe(2);
     expect(bogus.stderr).toContain('--venue "mainnet" is not allowed; use sim or lighter-sim');

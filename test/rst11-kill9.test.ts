@@ -170,7 +170,7 @@ async function checkStore(file: string): Promise<{ problems: string[]; facts: Fa
   }
 }
 
-const PAPER = (dir: string) => ['paper', '--speed', 'max', '--status-every', '10m', '--store', join(dir, 'p.sqlite'), '--events', join(dir, 'p.jsonl')];
+const PAPER = (dir: string) => ['paper', '--venue', 'sim', '--speed', 'max', '--status-every', '10m', '--store', join(dir, 'p.sqlite'), '--events', join(dir, 'p.jsonl')];
 
 describe('RST-11 kill -9 of a real paper run', () => {
   it(`RST-11 kill -9 of a real paper run at ${KILLS} reproducible random moments loses nothing (seed ${SEED})`, async () => {

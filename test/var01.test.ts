@@ -22,7 +22,7 @@ describe('VAR-01 variants', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gridchart-var01-'));
     const file = join(dir, 'bad.yaml');
     writeFileSync(file, 'strategy:\n  kind: rangegrid\n  direction: buy\n');
-    const bad = cli(['paper', '--config', file, '--store', join(dir, 's.sqlite'), '--duration', '1s', '--speed', 'max']);
+    const bad = cli(['paper', '--venue', 'sim', '--config', file, '--store', join(dir, 's.sqlite'), '--duration', '1s', '--speed', 'max']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/rangegrid/);
     expect(bad.stderr).toMatch(/dynamic-grid/);

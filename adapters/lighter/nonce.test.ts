@@ -109,3 +109,54 @@ describe('NonceManager', () => {
     await expect(nm.next()).resolves.toBe(3);
   });
 });
+
+describe('NonceManager turn of the first use', () => {
+  it('an idle queue with a known counter runs the attempt in the caller turn; later uses still wait their turn', async () => {
+    const venue = fakeVenue(3);
+    const nm = new NonceManager({ fetchNextNonce: venue.fetchNextNonce });
+    await nm.run((n) => venue.send(n, 'seed')); // fetches 3, counter now 4
+    const started: string[] = [];
+    let releaseFirst!: () => void;
+    const first = nm.run(async (n) => {
+      started.push(`first:${n}`);
+      await new Promise<void>((r) => (releaseFirst = r));
+      return venue.send(n, 'first');
+    });
+    expect(started).toEqual(['first:4']); // no promise hop before the attempt
+    const second = nm.run(async (n) => {
+      started.push(`second:${n}`);
+      return venue.send(n, 'second');
+    });
+    await new Promise((r) => setTimeout(r, 5));
+    expect(started).toEqual(['first:4']); // queued behind the running one
+    releaseFirst();
+    await expect(Promise.all([first, second])).resolves.toEqual(['hash-4', 'hash-5']);
+    expect(started).toEqual(['first:4', 'second:5']);
+  });
+
+  it('a use queued from inside a running attempt waits for that attempt (no overlap, no duplicate nonce)', async () => {
+    const venue = fakeVenue(20);
+    const nm = new NonceManager({ fetchNextNonce: venue.fetchNextNonce });
+    await nm.run((n) => venue.send(n, 'seed'));
+    let inner: Promise<string> | undefined;
+    const outer = nm.run(async (n) => {
+      inner = nm.run((m) => venue.send(m, 'inner'));
+      return venue.send(n, 'outer');
+    });
+    await expect(outer).resolves.toBe('hash-21');
+    await expect(inner!).resolves.toBe('hash-22');
+    expect(venue.state.accepted.map((a) => a.what)).toEqual(['seed', 'outer', 'inner']);
+  });
+
+  it('an unknown counter is fetched before the first attempt, which then follows in order', async () => {
+    const venue = fakeVenue(9);
+    const nm = new NonceManager({ fetchNextNonce: venue.fetchNextNonce });
+    const seen: number[] = [];
+    const a = nm.run(async (n) => (seen.push(n), venue.send(n, 'a')));
+    const b = nm.run(async (n) => (seen.push(n), venue.send(n, 'b')));
+    expect(seen).toEqual([]); // the fetch comes first
+    await Promise.all([a, b]);
+    expect(seen).toEqual([9, 10]);
+    expect(venue.state.fetches).toBe(1);
+  });
+});

@@ -6,7 +6,8 @@
  *   consecutive transactions carry consecutive nonces with no further REST calls.
  * - Every use is serialized through one queue, so concurrent callers never get the same
  *   nonce and transactions leave in nonce order (sign + send happen inside the critical
- *   section when `run` is used).
+ *   section when `run` is used). A use that finds the queue empty and the counter known
+ *   starts in the caller's turn (no promise hop before signing: fill → exit latency).
  * - After an invalid-nonce answer (21104/21105) the counter is refetched and the same
  *   transaction re-signed with the fresh nonce (up to `maxResyncs` times).
  * - A failed send whose nonce was certainly not consumed (the API answered with an error, or
@@ -43,7 +44,10 @@ export function defaultNonceOutcome(err: unknown): NonceOutcome {
 export class NonceManager {
   private nextValue: number | undefined;
   private stale = true;
-  private queue: Promise<unknown> = Promise.resolve();
+  /** Settles when the last queued use is over (never rejects). */
+  private queue: Promise<void> = Promise.resolve();
+  /** Uses queued or running. */
+  private active = 0;
   private fetches = 0;
   private readonly opts: Required<NonceManagerOptions>;
 
@@ -94,7 +98,8 @@ export class NonceManager {
     return this.serialize(async () => {
       let resyncs = 0;
       for (;;) {
-        const n = await this.current();
+        // A known counter is used without an await, so `attempt` starts in this turn.
+        const n = this.stale || this.nextValue === undefined ? await this.refetch() : this.nextValue;
         try {
           const result = await attempt(n);
           this.nextValue = n + 1;
@@ -129,9 +134,19 @@ export class NonceManager {
   }
 
   private serialize<T>(fn: () => Promise<T>): Promise<T> {
-    const result = this.queue.then(fn, fn);
+    const previous = this.queue;
+    const idle = this.active === 0;
+    this.active++;
+    let release!: () => void;
+    // Set before `fn` runs, so a use queued from inside `fn` waits for this one.
+    this.queue = new Promise<void>((r) => (release = r));
+    const result = idle ? fn() : previous.then(fn);
     // Keep the chain alive whatever the outcome; callers see their own result.
-    this.queue = result.catch(() => undefined);
+    const done = (): void => {
+      this.active--;
+      release();
+    };
+    result.then(done, done);
     return result;
   }
 }

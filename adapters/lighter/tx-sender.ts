@@ -10,6 +10,9 @@
  * - The 'tx' endpoint's rate-limit cool-off (shared by REST and WS sends) is waited out
  *   before signing and extended by every rate-limited answer.
  * - A WebSocket that is not open means "not sent": the transaction goes over REST instead.
+ * - Nothing is awaited before signing unless a cool-off runs or the nonce is unknown/busy:
+ *   in the steady state the transaction is signed and written in the caller's turn (the
+ *   fill → exit path; `bench/latency.ts` measures it).
  */
 import { isVenueError, VenueError } from '../types.ts';
 import type { LighterLogger } from './common/logger.ts';
@@ -29,7 +32,7 @@ export interface TxSenderDeps {
 
 /** Signs with the next nonce and sends; resolves on the venue's acceptance. */
 export async function submitTx(d: TxSenderDeps, what: string, sign: (nonce: number) => SignedTx): Promise<void> {
-  await d.http.waitCooloff(TX_ENDPOINT);
+  if (d.http.coolingOff(TX_ENDPOINT)) await d.http.waitCooloff(TX_ENDPOINT);
   try {
     await d.nonces.run(async (nonce) => {
       let tx: SignedTx;

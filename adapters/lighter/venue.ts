@@ -315,6 +315,10 @@ export class LighterVenue implements Venue {
     return { ...this.specs.get(market)!.info };
   }
 
+  private bookSynced(spec: MarketSpec): boolean {
+    return this.dispatch?.book(spec.marketIndex)?.synced === true;
+  }
+
   /** Waits until the market's book has a synced snapshot (subscribing it if needed). */
   private async bookReady(spec: MarketSpec, timeoutMs = 5_000): Promise<void> {
     const ws = this.ws;
@@ -376,7 +380,8 @@ export class LighterVenue implements Venue {
   async placeOrder(req: PlaceOrderRequest): Promise<void> {
     const spec = this.requireSpec(req.market);
     const params = createOrderParams(req, spec, this.clock.now(), this.o.defaultOrderLifetimeMs ?? DEFAULT_ORDER_LIFETIME_MS);
-    await this.bookReady(spec);
+    // Synced book (the steady state): no await, so signing and sending happen in this turn.
+    if (!this.bookSynced(spec)) await this.bookReady(spec);
     await this.submit(`CreateOrder ${req.clientIndex}`, (nonce) => this.requireSigner().createOrder({ ...params, nonce }));
   }
 

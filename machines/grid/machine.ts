@@ -16,13 +16,13 @@ import { Dec } from '../../src/domain/decimal.ts';
 import { entryPrice as entryPriceOf } from '../../src/domain/grid-math.ts';
 import { sendBackoffMs } from '../position/machine.ts';
 import { isTerminal, newOrderRecord } from '../shared/orders.ts';
-import { cooldownEndsAt, isPaused, nextEntrySize, restingExitCount } from './gate.ts';
+import { bookUpdate, storesBookOnly } from './book.ts';
+import { cooldownEndsAt, nextEntrySize, restingExitCount } from './gate.ts';
 import { planReport, planTotals } from './reconcile.ts';
 import { routeFill, routeOrderUpdate, spawnInput } from './routing.ts';
 import { riskRegion } from './risk.region.ts';
 import { riskTrigger } from './risk-check.ts';
-import { childId, gateUpdate, gridSetup, journalAction, journalOf } from './setup.ts';
-import type { GridContext } from './types.ts';
+import { childId, gridSetup, journalAction, journalOf } from './setup.ts';
 
 export const gridMachine = gridSetup.createMachine({
   id: 'grid',
@@ -57,42 +57,24 @@ export const gridMachine = gridSetup.createMachine({
     startedAt: input.now,
   }),
   on: {
+    // Every book update is one transition at the root (no region takes it): a plain assign of
+    // its patch (book.ts) unless it causes journal entries (pause / resume, a refusal episode
+    // that starts), then the same patch plus those entries.
     'market.bbo': [
       {
-        // The hot path: while an entry is in flight and no pause price is set, a book update
-        // only stores the book (a plain assign, the cheapest transition XState has).
-        guard: ({ context }) => !context.entryIdle && !context.params.pausePrice && !context.params.stopPrice && !context.params.stopLossEnabled,
+        guard: ({ context }) => storesBookOnly(context),
         actions: assign(({ context, event }) => ({ book: { bid: event.bbo.bid, ask: event.bbo.ask }, now: Math.max(context.now, event.at) })),
       },
       {
-      // Otherwise one assign as well; the gate is evaluated while an entry could be placed
-      // (entry idle), journal entries only when an episode starts or ends.
-      actions: enqueueActions(({ context, event, enqueue }) => {
-        const book = { bid: event.bbo.bid, ask: event.bbo.ask };
-        const now = Math.max(context.now, event.at);
-        const patch: Partial<GridContext> = { book, now };
-        const paused = context.params.pausePrice ? isPaused({ params: context.params, book }) : false;
-        if (paused !== context.paused) {
-          patch.paused = paused;
-          enqueue(
-            journalAction(
-              paused
-                ? { type: 'grid.paused', level: 'warning', message: `mid beyond pause price ${context.params.pausePrice}: new entries paused`, payload: { bid: book.bid, ask: book.ask, pausePrice: context.params.pausePrice } }
-                : { type: 'grid.resumed', level: 'info', message: `mid back within pause price ${context.params.pausePrice}: entries resume`, payload: { bid: book.bid, ask: book.ask } },
-            ),
-          );
-        }
-        if (context.risk.phase === 'armed' && context.risk.trigger === null) {
-          const trigger = riskTrigger(context, book);
-          if (trigger) patch.risk = { ...context.risk, trigger, triggerMid: new Dec(book.bid).plus(book.ask).div(2).toFixed() };
-        }
-        if (context.entryIdle) {
-          const gate = gateUpdate(patch.risk ? { ...context, risk: patch.risk } : context, book, now);
-          for (const j of gate.journal) enqueue(journalAction(j));
-          if (gate.patch) Object.assign(patch, gate.patch);
-        }
-        enqueue.assign(patch);
-      }),
+        guard: ({ context, event }) => bookUpdate(context, event).journal.length === 0,
+        actions: assign(({ context, event }) => bookUpdate(context, event).patch),
+      },
+      {
+        actions: enqueueActions(({ context, event, enqueue }) => {
+          const update = bookUpdate(context, event);
+          for (const j of update.journal) enqueue(journalAction(j));
+          enqueue.assign(update.patch);
+        }),
       },
     ],
     'order.updated': {

@@ -220,6 +220,8 @@ export const riskRegion = gridSetup.createStateConfig({
         },
         closeBackoff: {
           description: 'The close did not flatten the venue: another attempt after ≥ 5 s (doubling), sized fresh.',
+          // The venue may report the position after the close's fill (chaos seed 1 run 29): flat now means done.
+          always: { guard: ({ context }) => context.risk.close !== null && isTerminal(context.risk.close) && venueFlat(context), target: 'retiring' },
           invoke: { src: 'deadline', input: ({ context }) => ({ name: 'risk-close-backoff', at: context.risk.lastCloseAt + marketBackoffMs(context.risk.closeAttempts) }) },
           on: { tick: { guard: ({ event }) => event.name === 'risk-close-backoff', target: 'closing' } },
         },

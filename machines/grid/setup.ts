@@ -165,16 +165,38 @@ export const gridSetup = setup({
   },
 });
 
+export interface GateUpdate {
+  patch: Partial<GridContext> | null;
+  journal: JournalEntry[];
+}
+
+/** The answer when nothing changes (the common case on a book update; shared, never mutated). */
+const GATE_UNCHANGED: GateUpdate = Object.freeze({ patch: null, journal: Object.freeze([]) as unknown as JournalEntry[] });
+
+function sameReasons(a: readonly RefusalReason[], b: readonly RefusalReason[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Nothing to journal and nothing to forget: every journaled reason still refuses and every
+ * episode reason that refuses has been journaled.
+ */
+function episodesSettled(reasons: readonly RefusalReason[], journaled: readonly RefusalReason[]): boolean {
+  for (const r of journaled) if (!reasons.includes(r)) return false;
+  for (const r of reasons) if (EPISODE_REASONS.has(r) && !journaled.includes(r)) return false;
+  return true;
+}
+
 /** New gate state (or null when unchanged) and the journal entries of episodes that start. */
-export function gateUpdate(
-  context: GridContext,
-  book: GridContext['book'] = context.book,
-  now: number = context.now,
-): { patch: Partial<GridContext> | null; journal: JournalEntry[] } {
+export function gateUpdate(context: GridContext, book: GridContext['book'] = context.book, now: number = context.now): GateUpdate {
   const reasons = evaluateGate(context, book, now);
   const open = reasons.length === 0;
   const resting = restingExitCount(context);
-  const same = open === context.gate.open && reasons.length === context.gate.reasons.length && reasons.every((r, i) => r === context.gate.reasons[i]);
+  const same = open === context.gate.open && sameReasons(reasons, context.gate.reasons);
+  // The hot case (a book update that changes nothing): answered without allocating.
+  if (same && context.prevResting === resting && episodesSettled(reasons, context.journaled)) return GATE_UNCHANGED;
   const journaled = context.journaled.filter((r) => reasons.includes(r));
   const fresh = reasons.filter((r) => EPISODE_REASONS.has(r) && !journaled.includes(r));
   const journal = fresh.map((r) => refusalEntry({ ...context, book }, r));

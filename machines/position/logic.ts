@@ -83,7 +83,8 @@ export function retireEnded(ctx: PositionContext): Partial<PositionContext> {
   let notional = new Dec(ctx.exitNotionalPrior);
   const keep: OrderRecord[] = [];
   for (const o of ownOrders(ctx)) {
-    if (isTerminal(o) || o.status === 'sending') {
+    // A fully filled order has ended on the venue even if its final status update is still on the way.
+    if (isTerminal(o) || o.status === 'sending' || new Dec(o.filled).gte(o.size)) {
       filled = filled.plus(o.filled);
       notional = notional.plus(filledNotional(o));
     } else keep.push(o);

@@ -418,8 +418,8 @@ export const positionMachine = setup({
     },
     dispatch: {
       description: 'Every earlier order has ended: continues with what the cancel was for.',
+      // Entered only from cancelling when something remains (cancelling settles otherwise).
       always: [
-        { guard: 'nothingRemains', target: 'settle' },
         { guard: ({ context }) => context.afterCancel === 'retired', target: 'retired' },
         { guard: ({ context }) => context.afterCancel === 'suspended', target: 'suspended', actions: assign({ afterCancel: null }) },
         { guard: ({ context }) => context.afterCancel === 'market', target: 'marketFallback' },
@@ -471,6 +471,8 @@ export const positionMachine = setup({
               target: 'placing',
               actions: assign(({ context, event }) => {
                 const i = context.ladder.findIndex((o) => o.status === 'sending');
+                // The stream reported the leg before the query answered: nothing left to resolve.
+                if (i < 0) return {};
                 const ladder = [...context.ladder];
                 // Never on the venue → dropped from the ladder (its size is closed by the escalation).
                 ladder[i] = event.output.order ? applyOrderUpdate({ ...ladder[i], status: 'open' }, event.output.order) : { ...ladder[i], status: 'canceled', cancelReason: 'rejected' };

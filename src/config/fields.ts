@@ -117,6 +117,7 @@ export function intField(b: Bounds, opts: FieldOpts<number> = {}): z.ZodType<num
     }
     if (!inBounds(new Decimal(n), b)) return outOfRange(ctx, v, b);
     if (!Number.isInteger(n)) return fail(ctx, `${describeValue(v)} is not an integer; expected an integer ${b.text}`);
+    if (!Number.isSafeInteger(n)) return fail(ctx, `${describeValue(v)} is too large to be exact; expected an integer ${b.text} (at most ${Number.MAX_SAFE_INTEGER})`);
     return n;
   });
 }

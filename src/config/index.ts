@@ -28,4 +28,3 @@ export { listPresets, presetPath, PAPER_PRESET, PRESET_DIR, SEED_PRESETS } from 
 export { describeDistances, type DistanceInputs } from './describe.ts';
 export { FOREIGN_KEYS, LIGHTER_KEY_ENV } from './keys.ts';
 export { readConfigFile, parseConfigText, MAX_CONFIG_BYTES, MAX_ALIAS_COUNT } from './yaml-read.ts';
-export { listVariants, type VariantInfo } from './variants.ts';

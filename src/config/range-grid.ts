@@ -25,7 +25,6 @@ export const RANGE_GRID_KIND = 'range-grid';
 export const RANGE_DIRECTIONS = ['long', 'short', 'neutral'] as const;
 export const SPACINGS = ['arithmetic', 'geometric'] as const;
 export const ON_EXIT_RANGE = ['hold', 'halt', 'close'] as const;
-export const RANGE_GRID_DESCRIPTION = 'fixed level prices between lower_price and upper_price; each filled level exits at its neighbour';
 
 const POSITIVE = { gt: '0', text: '> 0' } as const;
 

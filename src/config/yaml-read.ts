@@ -19,6 +19,20 @@ export const MAX_CONFIG_BYTES = 256 * 1024;
 export const MAX_ALIAS_COUNT = 100;
 /** Upper bound on nodes produced from one file, aliases expanded. */
 const MAX_NODES = 20_000;
+/** Deepest `[`/`{` nesting accepted (the parser recurses per level; a config needs ~3). */
+export const MAX_FLOW_DEPTH = 64;
+
+/** The deepest `[`/`{` nesting of a text (brackets inside strings count too: conservative). */
+function flowDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5b || c === 0x7b) max = Math.max(max, ++depth);
+    else if ((c === 0x5d || c === 0x7d) && depth > 0) depth--;
+  }
+  return max;
+}
 
 /** Reads and parses a file; `label` (default: the file's base name) is used in messages. */
 export function readConfigFile(path: string, label = basename(path)): unknown {
@@ -52,6 +66,9 @@ export function parseConfigText(text: string, label: string): unknown {
     throw ConfigError.of(label, '', `file is too large; a config file may hold at most ${MAX_CONFIG_BYTES} bytes`);
   }
   if (text.trim() === '') throw ConfigError.of(label, '', 'file is empty; expected a YAML mapping of config keys');
+  if (flowDepth(text) > MAX_FLOW_DEPTH) {
+    throw ConfigError.of(label, '', `is not a usable config: [ ] / { } nested more than ${MAX_FLOW_DEPTH} levels deep`);
+  }
   let doc: Document.Parsed;
   const lines = new LineCounter();
   try {
@@ -69,7 +86,7 @@ export function parseConfigText(text: string, label: string): unknown {
   }
   // The yaml package's alias guard: throws on alias bombs before anything is expanded.
   try {
-    doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT, mapAsMap: true });
   } catch (e) {
     const msg = (e as Error).message;
     if (/alias/i.test(msg)) {

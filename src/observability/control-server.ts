@@ -68,7 +68,7 @@ export interface ControlStatus extends BotStatus {
   bot: string;
   market: string;
   risk: Pick<RiskState, 'phase' | 'trigger' | 'triggerMid' | 'coolOffUntil'>;
-  gateReasons: RefusalReason[];
+  gateReasons: string[];
   /** The operator pause latch (false while the machine has no such latch). */
   operatorPaused: boolean;
 }
@@ -195,11 +195,7 @@ export class ControlServer {
     const target = this.target;
     if (!target || !target.running) return send(res, 503, { ok: false, message: target ? 'the bot is stopping' : 'the bot is not running yet' });
     if (path === '/status') return send(res, 200, controlStatus(target));
-    if (path === '/resume') {
-      const result = target.resume();
-      return send(res, result.ok ? 200 : 409, { ok: result.ok, message: result.message });
-    }
-    const result = operatorCommand(target, path.slice(1) as OperatorCommand, this.now?.() ?? target.context().now);
+    const result = controlAction(target, path.slice(1) as ControlAction, this.now?.() ?? target.context().now);
     return send(res, result.ok ? 200 : 409, result);
   }
 }
@@ -210,6 +206,19 @@ const ACCEPTED: Record<OperatorCommand, string> = {
   flatten: 'flatten started: cancel the entry, reduce-only market close of the venue position, retire every position, then halted until grid-bot resume',
   'cancel-all': 'cancel-all started: cancel the entry and every exit, positions stay tracked, then halted; grid-bot resume places the exits again',
 };
+
+/** What an operator can ask of a running bot (this endpoint's POST routes, the dashboard's buttons). */
+export type ControlAction = 'resume' | OperatorCommand;
+export const CONTROL_ACTIONS: readonly ControlAction[] = ['resume', ...OPERATOR_COMMANDS];
+
+/** Runs one operator action on `target` (resume: the bot's own resume; others: operatorCommand). */
+export function controlAction(target: ControlTarget, action: ControlAction, at: number): CommandResult {
+  if (action === 'resume') {
+    const r = target.resume();
+    return { ok: r.ok, message: r.message };
+  }
+  return operatorCommand(target, action, at);
+}
 
 /**
  * Sends `operator.<command>` when the root machine takes it in its current state (XState

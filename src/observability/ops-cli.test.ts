@@ -100,7 +100,7 @@ describe('operator experience against a running paper bot (child process)', () =
       [ALERT_ENV.telegramChat]: '-100123',
       [ALERT_ENV.telegramApi]: hook.url,
     };
-    const bot = start(['paper', '--speed', '5', '--status-every', '10s', '--log-level', 'debug', '--store', store, '--events', join(dir, 'p.jsonl')], env);
+    const bot = start(['paper', '--venue', 'sim', '--speed', '5', '--status-every', '10s', '--log-level', 'debug', '--store', store, '--events', join(dir, 'p.jsonl')], env);
     await waitFor(() => /control: http/.test(bot.out()), 'the control line');
 
     // Metrics, token-free: the first entry was sent and the snapshot written.

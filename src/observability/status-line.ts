@@ -10,6 +10,7 @@
  * Invariants: pure formatting; amounts are decimal strings from the status, rounded only
  * for display (PnL to cents) with decimal arithmetic; times are shown in UTC.
  */
+import { decodeClientIndex } from '../domain/client-index.ts';
 import { Dec } from '../domain/decimal.ts';
 import type { BotStatus } from '../runtime/status.ts';
 import type { JournalLine } from './journal.ts';
@@ -99,6 +100,26 @@ export class RunTally {
       case 'position.closed':
         this.positionsClosed++;
         if (typeof line.payload.realizedPnl === 'string') this.realizedPnl = this.realizedPnl.plus(line.payload.realizedPnl);
+        break;
+      // Range grid: a level's entry / exit fills and completed round trips.
+      case 'level.entry-placed':
+        this.entriesPlaced++;
+        break;
+      case 'level.filled': {
+        const idx = typeof line.payload.clientIndex === 'number' ? decodeClientIndex(line.payload.clientIndex) : null;
+        if (idx?.role.kind === 'entry') {
+          this.entryFills++;
+          const key = `level-${String(line.payload.level)}-${idx.n}`;
+          if (!this.filledPositions.has(key)) {
+            this.filledPositions.add(key);
+            this.entriesFilled++;
+          }
+        } else this.exitFills++;
+        break;
+      }
+      case 'level.round-trip':
+        this.positionsClosed++;
+        if (typeof line.payload.profit === 'string') this.realizedPnl = this.realizedPnl.plus(line.payload.profit);
         break;
     }
   };

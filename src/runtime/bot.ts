@@ -1,5 +1,6 @@
 /**
- * createBot(): wires the pure grid machine to a venue, a clock, a store and a journal.
+ * createBot(): wires a strategy variant's pure machines (machines/variants/contract.ts; the
+ * dynamic grid by default) to a venue, a clock, a store and a journal.
  *
  * Start-up and crash recovery are one path: load the envelope (refused ones stop the start),
  * restore or create the root actor, subscribe to the venue, then `bot.start` / `bot.restored`
@@ -12,19 +13,20 @@
  * - `kill()` drops everything without shutdown code (no final write), as a crash would.
  * - The journal sink gets every machine journal entry with time and market.
  */
-import { createActor, type InspectionEvent, type Observer } from 'xstate';
+import { createActor, type Actor, type AnyStateMachine, type InspectionEvent, type Observer } from 'xstate';
 import type { Venue, VenueStreamEvent } from '../../adapters/types.ts';
-import { gridMachine } from '../../machines/grid/machine.ts';
-import { resumeRefusal } from '../../machines/grid/risk-check.ts';
-import { MACHINE_VERSION, type GridContext } from '../../machines/grid/types.ts';
-import { positionMachine } from '../../machines/position/machine.ts';
-import type { GridParams, JournalEntry, MarketParams } from '../../machines/shared/types.ts';
-import { botKey, makeEnvelope, type BotIdentity } from '../persistence/envelope.ts';
+import type { GridContext } from '../../machines/grid/types.ts';
+import { dynamicGridVariant } from '../../machines/grid/variant.ts';
+import type { JournalEntry, MarketParams } from '../../machines/shared/types.ts';
+import type { StrategyVariant } from '../../machines/variants/contract.ts';
+import { botKey, makeEnvelope, SnapshotRefusedError, type BotIdentity } from '../persistence/envelope.ts';
+import { snapshotProblems } from '../persistence/snapshot-shape.ts';
 import { Persister } from '../persistence/persister.ts';
 import { SnapshotStore, type StringKeyValue } from '../persistence/snapshot-store.ts';
 import type { Clock } from './clock.ts';
+import type { Supervisor } from './supervisor.ts';
 import { IdleTracker, makeEffects, ReconcileGate } from './effects.ts';
-import { buildStatus, type BotStatus } from './status.ts';
+import type { BotStatus } from './status.ts';
 
 export interface JournalRecord extends JournalEntry {
   time: number;
@@ -32,7 +34,10 @@ export interface JournalRecord extends JournalEntry {
 }
 
 export interface BotOptions {
-  params: GridParams;
+  /** The strategy variant to run (default: the dynamic grid). */
+  variant?: StrategyVariant<any>;
+  /** The variant's machine parameters (GridParams for the dynamic grid). */
+  params: unknown;
   market: string;
   slot: number;
   targetLeverage: number;
@@ -49,6 +54,8 @@ export interface BotOptions {
   onRequest?: (kind: 'place' | 'cancel' | 'query' | 'reconcile', detail: Record<string, unknown>) => void;
   /** Persistence write latency observer (ms). */
   onWrite?: (ms: number) => void;
+  /** Restarts the root actor from the store after an unexpected error (supervisor.ts); without it a crash stops the bot. */
+  supervisor?: Supervisor;
 }
 
 export function marketParamsOf(info: Awaited<ReturnType<Venue['marketInfo']>>): MarketParams {
@@ -64,11 +71,15 @@ export function marketParamsOf(info: Awaited<ReturnType<Venue['marketInfo']>>): 
 }
 
 export class Bot {
-  readonly gate = new ReconcileGate();
+  /** Replaced on a supervised restart: the new actor reconciles before any request. */
+  gate = new ReconcileGate();
+  /** Incremented on each supervised restart; effects of an older actor send nothing. */
+  private generation = 0;
   readonly idle = new IdleTracker();
   readonly store: SnapshotStore;
   readonly key: string;
-  private actor: ReturnType<typeof createActor<typeof gridMachine>> | undefined;
+  readonly variant: StrategyVariant<any>;
+  private actor: Actor<AnyStateMachine> | undefined;
   private persister: Persister | undefined;
   private unsubscribe: (() => void) | undefined;
   private alive = true;
@@ -80,6 +91,7 @@ export class Bot {
   constructor(private readonly opts: BotOptions) {
     this.store = new SnapshotStore(opts.kv);
     this.key = botKey(opts.identity);
+    this.variant = opts.variant ?? dynamicGridVariant;
   }
 
   get running(): boolean {
@@ -90,7 +102,8 @@ export class Bot {
     this.opts.journal({ time: this.opts.clock.now(), market: this.opts.market, ...entry });
   }
 
-  async start(): Promise<void> {
+  async start(restart = false): Promise<void> {
+    const gen = this.generation;
     const { venue, clock, market } = this.opts;
     const info = await venue.marketInfo(market);
     const marketParams = marketParamsOf(info);
@@ -104,17 +117,13 @@ export class Bot {
       });
     }
     const applied = leverage; // set on the venue by the machine (lifecycle `leverage`), retried with back-off
-    if (this.opts.params.recoveryMode === 'hedge' && !venue.hedgeMode) {
-      this.record({
-        type: 'recovery.hedge-unavailable',
-        level: 'warning',
-        message: `venue ${venue.name} nets positions (no hedge mode): recovery_mode hedge acts as aggressive`,
-        payload: { venue: venue.name, recoveryMode: 'hedge', acting: 'aggressive' },
-      });
-    }
-    const expected = { machineVersion: MACHINE_VERSION, bot: this.opts.identity };
-    const envelope = this.opts.rebuildFromVenue ? null : await this.store.load(this.key, expected);
-    if (this.opts.rebuildFromVenue) {
+    for (const note of this.variant.startNotes?.(this.opts.params, venue) ?? []) this.record(note);
+    const expected = { machineVersion: this.variant.machineVersion, bot: this.opts.identity };
+    const rebuild = this.opts.rebuildFromVenue === true && !restart;
+    const envelope = rebuild ? null : await this.store.load(this.key, expected);
+    const problems = envelope ? snapshotProblems(envelope.snapshot) : [];
+    if (problems.length > 0) throw new SnapshotRefusedError('corrupted', `corrupted snapshot: ${problems.join('; ')}`, this.key);
+    if (rebuild) {
       this.record({ type: 'restart.rebuild-from-venue', level: 'warning', message: 'ignoring the stored snapshot: rebuilding from the venue', payload: {} });
     }
 
@@ -124,27 +133,13 @@ export class Bot {
       gate: this.gate,
       idle: this.idle,
       flush: () => this.flush(),
-      alive: () => this.alive,
+      alive: () => this.alive && gen === this.generation,
       onRequest: this.opts.onRequest,
     });
     const journal = (_: unknown, params: JournalEntry) => {
       if (this.alive) this.record(params);
     };
-    const child = positionMachine.provide({
-      actors: {
-        placeOrder: effects.placeOrder,
-        cancelOrder: effects.cancelOrder,
-        queryOrder: effects.queryOrder,
-        cancelOrders: effects.cancelOrders,
-        queryOrders: effects.queryOrders,
-        deadline: effects.deadline as never,
-      },
-      actions: { journal },
-    });
-    const machine = gridMachine.provide({
-      actors: { ...effects, deadline: effects.deadline as never, position: child } as never,
-      actions: { journal, reconciled: () => this.gate.open() },
-    });
+    const machine = this.variant.build({ effects, journal, reconciled: () => this.gate.open() });
 
     const common = { clock, ...(this.opts.inspect ? { inspect: this.opts.inspect } : {}) };
     const actor = envelope
@@ -156,7 +151,7 @@ export class Bot {
     this.persister = new Persister({
       keyv: this.opts.kv,
       key: this.key,
-      makeEnvelope: (snapshot) => makeEnvelope({ machineVersion: MACHINE_VERSION, bot: this.opts.identity, savedAt: clock.now(), snapshot }),
+      makeEnvelope: (snapshot) => makeEnvelope({ machineVersion: this.variant.machineVersion, bot: this.opts.identity, savedAt: clock.now(), snapshot }),
       onError: (err, info) =>
         this.record({ type: 'store.write-failed', level: info.final ? 'error' : 'warning', message: `snapshot write failed (attempt ${info.attempt}): ${err.message}` }),
       ...(this.opts.onWrite ? { onWrite: this.opts.onWrite } : {}),
@@ -168,8 +163,10 @@ export class Bot {
         if (!this.marketOnly) this.markDirty();
       },
       error: (err) => {
+        if (gen !== this.generation || !this.alive) return;
+        if (this.opts.supervisor) return this.onSupervisedCrash(err);
         this.crashed = err as Error;
-        this.record({ type: 'bot.crashed', level: 'error', message: `root actor stopped on an error: ${(err as Error).message}` });
+        this.record({ type: 'bot.crashed', level: 'error', message: `root actor stopped on an error: ${err instanceof Error ? err.message : String(err)}` });
       },
     };
     actor.subscribe(observer);
@@ -190,7 +187,8 @@ export class Bot {
     if (ev.type === 'market.bbo') {
       this.marketOnly = true;
       try {
-        this.actor.send({ ...ev, at });
+        // A literal of the declared shape (cheaper than a spread on the hot path).
+        this.actor.send({ type: 'market.bbo', bbo: ev.bbo, at });
       } finally {
         this.marketOnly = false;
       }
@@ -210,6 +208,7 @@ export class Bot {
     setImmediate(() => {
       this.captureScheduled = false;
       if (!this.alive || !this.actor || !this.persister) return;
+      if (this.actor.getSnapshot().status !== 'active') return; // a failed actor is never persisted
       this.persister.schedule(this.actor.getPersistedSnapshot());
     });
   }
@@ -220,9 +219,10 @@ export class Bot {
     await this.idle.track(this.persister.flush());
   }
 
+  /** The root context (typed for the dynamic grid; other variants cast to their own). */
   context(): GridContext {
     if (!this.actor) throw new Error('bot not started');
-    return this.actor.getSnapshot().context;
+    return this.actor.getSnapshot().context as GridContext;
   }
 
   snapshot() {
@@ -238,7 +238,7 @@ export class Bot {
 
   status(): BotStatus {
     if (!this.actor) throw new Error('bot not started');
-    return buildStatus(this.actor.getSnapshot());
+    return this.variant.status(this.actor.getSnapshot());
   }
 
   /**
@@ -247,11 +247,11 @@ export class Bot {
    */
   resume(): { ok: boolean; message: string } {
     if (!this.actor) throw new Error('bot not started');
-    const ctx = this.actor.getSnapshot().context;
-    const refusal = resumeRefusal(ctx);
+    const ctx = this.actor.getSnapshot().context as { risk?: { phase?: string }; operatorPaused?: boolean };
+    const refusal = this.variant.resumeRefusal(ctx);
     this.actor.send({ type: 'operator.resume', at: this.opts.clock.now() });
     if (refusal) return { ok: false, message: refusal };
-    if (ctx.risk.phase === 'halted') return { ok: true, message: 'resumed: halted lifted' };
+    if (ctx.risk?.phase === 'halted') return { ok: true, message: 'resumed: halted lifted' };
     return { ok: true, message: ctx.operatorPaused ? 'resumed: pause lifted' : 'nothing to resume' };
   }
 
@@ -278,6 +278,43 @@ export class Bot {
     this.unsubscribe?.();
     this.actor?.stop();
   }
+
+  /** The root actor failed: stop listening and writing, then let the supervisor decide. */
+  private onSupervisedCrash(err: unknown): void {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    this.persister?.setSource(undefined);
+    this.opts.supervisor!.onCrash(err, this, (e) => this.record(e));
+  }
+
+  /**
+   * Supervised restart: drop the failed actor (no final write; its effects send nothing
+   * more), let writes already in flight land, then start again from the stored snapshot —
+   * the restore + reconcile path of a process restart.
+   */
+  restartFromStore(): Promise<void> {
+    return this.idle.track(
+      (async () => {
+        const old = this.persister;
+        this.generation++;
+        this.actor?.stop();
+        this.unsubscribe?.();
+        this.unsubscribe = undefined;
+        await old?.flush().catch(() => undefined);
+        this.gate = new ReconcileGate();
+        this.restarts++;
+        await this.start(true);
+      })(),
+    );
+  }
+
+  /** The supervisor gave up: the run stops as after an unsupervised crash. */
+  giveUp(err: Error): void {
+    this.crashed = err;
+  }
+
+  /** Supervised restarts done so far. */
+  restarts = 0;
 
   persisterStats() {
     return this.persister?.stats();

@@ -102,7 +102,9 @@ export function makeEffects(deps: EffectDeps) {
   const placeOrder = fromPromise<PlaceOrderOutput, PlaceOrderInput>(({ input, signal }) =>
     idle.track(
       (async () => {
-        await gate.opened;
+        // No await once the gate is open: an exit is signed and sent in the same turn as the
+        // fill that caused it (fill → exit latency), not after the rest of the frame batch.
+        if (!gate.isOpen) await gate.opened;
         if (signal.aborted) throw aborted();
         if (input.writeAhead) await deps.flush();
         if (signal.aborted) throw aborted();

@@ -8,7 +8,9 @@
  * anything is opened; open the store (default `./data/<market>-lighter.sqlite`), the control
  * endpoint and the journal; connect the venue (interruptible by a stop); start the bot
  * (restore + reconcile, or fresh); publish the discovery file; print a status line every
- * `statusEveryMs` wall ms.
+ * `statusEveryMs` wall ms. As in paper mode, the control endpoint serves GET /metrics, logs
+ * follow `--log-level` / LOG_LEVEL and alerts their variables (observability/observe.ts);
+ * `--dashboard` / `--inspect` start the operator views (observability/dashboard/operator-views.ts).
  *
  * Stop (`durationMs` of wall time, abort signal from SIGINT/SIGTERM, or the bot crashed):
  * stop admitting (book updates are no longer delivered to the bot, so no new entry is
@@ -29,17 +31,20 @@ import { isVenueError } from '../../adapters/types.ts';
 import { redact as redactAdapter, type LighterLogger } from '../../adapters/lighter/common/logger.ts';
 import { LighterSignerError } from '../../adapters/lighter/signer/signer.ts';
 import { createLighterVenue, type LighterVenue, type LighterVenueOptions } from '../../adapters/lighter/venue.ts';
-import type { DynamicGridConfig, LoadedConfig } from '../config/index.ts';
-import { ConfigError, describeDistances, LIGHTER_KEY_ENV } from '../config/index.ts';
+import type { LoadedConfig } from '../config/index.ts';
+import { ConfigError, LIGHTER_KEY_ENV } from '../config/index.ts';
 import { redact } from '../config/errors.ts';
 import { ControlServer, controlFilePath, newControlToken, pidAlive, readDiscovery, removeDiscovery, writeDiscovery } from '../observability/control-server.ts';
 import { JournalWriter, type JournalLine } from '../observability/journal.ts';
+import { startOperatorViews, type OperatorViewOptions, type OperatorViews } from '../observability/dashboard/operator-views.ts';
 import { RunTally, durationText, formatStatusLine, formatSummary } from '../observability/status-line.ts';
 import { botKey, type BotIdentity } from '../persistence/envelope.ts';
 import { openKeyv } from '../persistence/keyv-store.ts';
-import { Bot, type JournalRecord } from './bot.ts';
+import type { StringKeyValue } from '../persistence/snapshot-store.ts';
+import { Bot, marketParamsOf, type JournalRecord } from './bot.ts';
+import { Supervisor } from './supervisor.ts';
 import { SystemClock } from './clock.ts';
-import { gridParamsFrom } from './params.ts';
+import { runnableStrategy } from '../variants/installed.ts';
 import { consoleOutput, DEFAULT_MARKET, DEFAULT_STATUS_EVERY_MS, STOP_SETTLE_MS, type PaperOutput } from './paper.ts';
 import type { BotStatus } from './status.ts';
 
@@ -75,6 +80,13 @@ export interface LiveOptions {
   /** Wall ms to run; default: until stopped. */
   durationMs?: number;
   rebuildFromVenue?: boolean;
+  /**
+   * State kept beside the bot in the same store (paper over loopback: the simulator's
+   * snapshot). `attach` gets the opened store and returns the view the bot writes through;
+   * `stopping` runs when the graceful stop begins (admission off); `detach` runs after the
+   * bot and the venue stopped, before the store closes.
+   */
+  companion?: { attach(kv: StringKeyValue): StringKeyValue; stopping?(): void; detach(): Promise<void> };
   /** Control endpoint port on 127.0.0.1 (default 0 = any free port); false: no endpoint. */
   controlPort?: number | false;
   /** Aborting it stops the run gracefully (the CLI wires SIGINT/SIGTERM to it). */
@@ -84,6 +96,14 @@ export interface LiveOptions {
   debug?: boolean;
   /** Every journal line (tests). */
   onJournal?: (line: JournalLine) => void;
+  /** Alert variables and LOG_LEVEL (observability/observe.ts); default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Structured logs at this level (`--log-level`; default LOG_LEVEL; neither: no logs). */
+  logLevel?: string;
+  /** Where log lines go (tests); default stderr. */
+  logWrite?: (line: string) => void;
+  /** `--dashboard` / `--inspect` (observability/dashboard/operator-views.ts); default neither. */
+  views?: OperatorViewOptions;
   /** Adapter tuning (tests): timeouts, back-off, ping interval. */
   venueOptions?: Partial<Omit<LighterVenueOptions, 'privateKey' | 'restUrl' | 'wsUrl' | 'chainId' | 'accountIndex' | 'apiKeyIndex' | 'clock' | 'logger'>>;
 }
@@ -105,14 +125,6 @@ export interface LiveResult {
 
 function configSource(loaded: LoadedConfig): string {
   return loaded.sources.at(-1) ?? 'config';
-}
-
-function dynamicGrid(loaded: LoadedConfig): DynamicGridConfig {
-  const s = loaded.config.strategy;
-  if (s.kind !== 'dynamic-grid') {
-    throw ConfigError.of(configSource(loaded), 'strategy.kind', `${JSON.stringify(s.kind)} cannot run on Lighter yet; allowed dynamic-grid`);
-  }
-  return s;
 }
 
 /** The connection of a `venue.kind: lighter` config; the key must be in the secrets (from the environment). */
@@ -228,11 +240,10 @@ export async function runLive(opts: LiveOptions): Promise<LiveResult> {
 
   // 1. Configuration and the key's format, before anything is opened.
   const { loaded } = opts;
-  const strategy = dynamicGrid(loaded);
+  const strategy = runnableStrategy(loaded);
   const conn = opts.connection ?? connectionFromConfig(loaded);
   const market = loaded.config.market ?? DEFAULT_MARKET;
   const slot = loaded.config.instance_slot;
-  const params = gridParamsFrom(strategy);
   const clock = new SystemClock();
   let lighter: LighterVenue;
   try {
@@ -254,30 +265,48 @@ export async function runLive(opts: LiveOptions): Promise<LiveResult> {
   }
   const venue = new AdmissionSwitch(lighter);
   for (const w of loaded.warnings) out.error(`warning: ${w}`);
-  out.line(`config: ${loaded.sources.join(' + ')} | ${market} ${strategy.direction === 'buy' ? 'long' : 'short'} grid, slot ${slot}`);
-  for (const l of describeDistances(strategy)) out.line(`  ${l}`);
+  out.line(`config: ${loaded.sources.join(' + ')} | ${market} ${strategy.label}, slot ${slot}`);
+  for (const l of strategy.details) out.line(`  ${l}`);
   for (const l of opts.banner ?? []) out.line(l);
+  // Metrics (GET /metrics on the control endpoint), logs, alerts: a bad log level or alert variable is a ConfigError here.
+  const { createObservability } = await import('../observability/observe.ts');
+  const controlToken = newControlToken();
+  const obs = createObservability({
+    market,
+    slot,
+    env: opts.env ?? process.env,
+    ...(opts.logLevel !== undefined ? { logLevel: opts.logLevel } : {}),
+    ...(opts.logWrite ? { logWrite: opts.logWrite } : {}),
+    secrets: [controlToken, conn.privateKey],
+    printError: (t) => out.error(t),
+  });
 
   // 2. Store, control endpoint, journal.
   const location = opts.store ?? loaded.config.store ?? defaultLiveStore(market);
   const opened = await openKeyv(location, { onError: (e) => out.error(`store: ${e.message}`) });
+  const botKv = opts.companion ? opts.companion.attach(opened.keyv) : opened.keyv;
   let journal: JournalWriter | undefined;
   let bot: Bot | undefined;
   let control: ControlServer | undefined;
+  let views: OperatorViews | undefined;
   let statusTimer: NodeJS.Timeout | undefined;
   const controlFile = opts.controlPort === false ? undefined : controlFilePath(location, market, slot);
   const watch = stopWatch({ ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.durationMs !== undefined ? { durationMs: opts.durationMs } : {}), crashed: () => bot?.crashed !== undefined });
   try {
-    if (opts.controlPort !== false) control = await ControlServer.start({ port: opts.controlPort ?? 0, token: newControlToken() });
-    const identity: BotIdentity = { venue: opts.venueLabel ?? 'lighter', account: String(conn.accountIndex), market, slot, variant: 'dynamic-grid' };
+    if (opts.controlPort !== false) control = await ControlServer.start({ port: opts.controlPort ?? 0, token: controlToken, metrics: obs.metrics });
+    views = await startOperatorViews(opts.views, out);
+    const identity: BotIdentity = { venue: opts.venueLabel ?? 'lighter', account: String(conn.accountIndex), market, slot, variant: strategy.kind };
     const tally = new RunTally();
     journal = new JournalWriter({
       file: opts.events ?? defaultLiveEvents(market),
       onLine: (line) => {
         tally.add(line);
+        obs.journal(line);
+        views?.journal(line);
         opts.onJournal?.(line);
       },
-      alert: (text) => out.error(text),
+      // With logs on, WARNING+ events are log lines already.
+      alert: obs.logger ? null : (text) => out.error(text),
     });
     const record = (rec: Omit<JournalRecord, 'time' | 'market'>) => journal!.write({ time: clock.now(), market, ...rec });
     const startedAt = clock.now();
@@ -310,20 +339,27 @@ export async function runLive(opts: LiveOptions): Promise<LiveResult> {
     });
 
     // 4. The bot: restore (+ reconcile) or fresh start.
+    strategy.checkMarket(marketParamsOf(await venue.marketInfo(market)));
     bot = new Bot({
-      params,
+      variant: strategy.variant,
+      params: strategy.params,
       market,
       slot,
-      targetLeverage: strategy.target_leverage,
+      targetLeverage: strategy.targetLeverage,
       venue,
       clock,
-      kv: opened.keyv,
+      kv: botKv,
       identity,
       journal: journal.write,
+      supervisor: new Supervisor({ clock }),
       ...(opts.rebuildFromVenue ? { rebuildFromVenue: true } : {}),
+      ...obs.botOptions,
+      ...views?.botOptions(obs.botOptions.inspect),
     });
     await bot.start();
     const running = bot;
+    obs.watch(running);
+    views?.attach(running);
     out.line(`venue connected; bot ${running.restored ? 'restored from the store (reconciling with the venue)' : 'started fresh'}`);
     if (control && controlFile) {
       control.attach(running);
@@ -340,11 +376,13 @@ export async function runLive(opts: LiveOptions): Promise<LiveResult> {
     const reason = await watch.reason;
     clearInterval(statusTimer);
     venue.admitting = false;
+    opts.companion?.stopping?.();
     if (!running.crashed && !(await within(running.idle.whenIdle(), STOP_SETTLE_MS))) {
       // Stop anyway: the snapshot records the pending request and a restart re-runs it.
       record({ type: `${runLabel}.stop-unsettled`, level: 'warning', message: `stopping with requests still in flight after ${STOP_SETTLE_MS} ms` });
     }
     control?.detach();
+    views?.detach();
     const status = running.crashed ? null : running.status();
     if (running.crashed) running.kill();
     else await running.stop();
@@ -367,7 +405,10 @@ export async function runLive(opts: LiveOptions): Promise<LiveResult> {
       if (controlFile) removeDiscovery(controlFile, control.token!);
       await control.close();
     }
+    await views?.close();
+    if (opts.companion) await opts.companion.detach().catch((e: unknown) => out.error(`error: saving state beside the bot failed: ${(e as Error).message}`));
     journal?.close();
+    await obs.close();
     await opened.close();
   }
 }

@@ -12,6 +12,9 @@
  * an ordinary crash against a venue that lived on (restore + reconcile handles it), never
  * like a venue that forgot orders the bot knows it sent or fills it already saw.
  *
+ * The same saver and guarded view keep the Lighter simulator's snapshot beside a loopback
+ * paper bot (paper-loopback.ts), under its own key.
+ *
  * Limitation (documented): the venue lives in the paper process, so a kill -9 also loses the
  * venue's progress since its last save (at most VENUE_SAVE_EVERY_MS of book moves, plus
  * requests the bot sent after its last snapshot write — e.g. an exit placed then lost: the
@@ -117,10 +120,12 @@ export class VenueStateSaver {
   private inFlight = 0;
   writes = 0;
 
+  /** `key` defaults to `simKey(market)` (the in-process venue); paper over loopback passes its own. */
   constructor(
     private readonly store: SnapshotStore,
-    private readonly market: string,
-    private readonly capture: () => PaperVenueRecord,
+    market: string,
+    private readonly capture: () => unknown,
+    private readonly key: string = simKey(market),
   ) {}
 
   save(): Promise<void> {
@@ -129,7 +134,7 @@ export class VenueStateSaver {
     const p = this.tail.then(async () => {
       this.queued = null;
       try {
-        await this.store.set(simKey(this.market), this.capture());
+        await this.store.set(this.key, this.capture());
         this.writes++;
       } finally {
         this.inFlight--;

@@ -13,6 +13,7 @@
  * `grid-bot status` / `grid-bot resume`; it is closed and the file removed when the run ends.
  * It also serves GET /metrics (observability/observe.ts: metrics from the journal, requests,
  * writes and status; JSON logs with `--log-level` / LOG_LEVEL; alerts when configured).
+ * `--dashboard` / `--inspect` start the operator views (observability/dashboard/operator-views.ts).
  *
  * Stop (`--duration` reached, abort signal from SIGINT/SIGTERM, or the bot crashed): settle
  * in-flight effects, stop the price driver, `bot.stop()` (final snapshot written), save the
@@ -25,17 +26,20 @@
  *   it is also saved every VENUE_SAVE_EVERY_MS simulated ms.
  * - Configuration problems throw ConfigError before the store or venue is opened.
  */
-import type { DynamicGridConfig, LoadedConfig } from '../config/index.ts';
-import { ConfigError, describeDistances, loadConfig } from '../config/index.ts';
+import type { Venue } from '../../adapters/types.ts';
+import type { LoadedConfig } from '../config/index.ts';
+import { ConfigError, loadConfig } from '../config/index.ts';
 import { ControlServer, controlFilePath, newControlToken, pidAlive, readDiscovery, removeDiscovery, writeDiscovery } from '../observability/control-server.ts';
 import { JournalWriter, type JournalLine } from '../observability/journal.ts';
+import { startOperatorViews, type OperatorViewOptions, type OperatorViews } from '../observability/dashboard/operator-views.ts';
 import { RunTally, formatStatusLine, formatSummary } from '../observability/status-line.ts';
 import { botKey, type BotIdentity } from '../persistence/envelope.ts';
 import { openKeyv } from '../persistence/keyv-store.ts';
 import { SnapshotStore } from '../persistence/snapshot-store.ts';
-import { Bot, type JournalRecord } from './bot.ts';
+import { runnableStrategy } from '../variants/installed.ts';
+import { Bot, marketParamsOf, type JournalRecord } from './bot.ts';
+import { Supervisor } from './supervisor.ts';
 import { runSimulated, settle, validateSpeed, type StopReason } from './clock-driver.ts';
-import { gridParamsFrom } from './params.ts';
 import { VENUE_SAVE_EVERY_MS, VenueStateSaver, captureRecord, guardedKv, openPaperVenue } from './paper-venue.ts';
 import type { BotStatus } from './status.ts';
 
@@ -85,6 +89,10 @@ export interface PaperOptions {
   logLevel?: string;
   /** Where log lines go (tests); default stderr (a TTY: pretty, through `output.error`). */
   logWrite?: (line: string) => void;
+  /** Wraps the venue the bot talks to (tests: faulty or hostile venues). */
+  wrapVenue?: (venue: Venue) => Venue;
+  /** `--dashboard` / `--inspect` (observability/dashboard/operator-views.ts); default neither. */
+  views?: OperatorViewOptions;
 }
 
 export interface PaperResult {
@@ -141,14 +149,6 @@ export function loadPaperConfig(opts: Pick<PaperOptions, 'config' | 'preset' | '
   });
 }
 
-function dynamicGrid(loaded: LoadedConfig): DynamicGridConfig {
-  const s = loaded.config.strategy;
-  if (s.kind !== 'dynamic-grid') {
-    throw ConfigError.of(loaded.sources.at(-1) ?? 'config', 'strategy.kind', `${JSON.stringify(s.kind)} cannot run in paper mode yet; allowed dynamic-grid`);
-  }
-  return s;
-}
-
 export async function runPaper(opts: PaperOptions): Promise<PaperResult> {
   const out = opts.output ?? consoleOutput();
   const speed = opts.speed ?? 1;
@@ -161,16 +161,15 @@ export async function runPaper(opts: PaperOptions): Promise<PaperResult> {
 
   // 1. Configuration: every problem is a ConfigError, before anything is opened.
   const loaded = opts.loaded ?? loadPaperConfig(opts);
-  const strategy = dynamicGrid(loaded);
+  const strategy = runnableStrategy(loaded);
   if (loaded.config.venue.kind !== 'sim') {
     throw ConfigError.of(loaded.sources.at(-1) ?? 'config', 'venue.kind', `paper mode runs on the simulated venue; ${loaded.config.venue.kind} is for grid-bot run`);
   }
   const market = loaded.config.market ?? DEFAULT_MARKET;
   const slot = loaded.config.instance_slot;
-  const params = gridParamsFrom(strategy);
   for (const w of loaded.warnings) out.error(`warning: ${w}`);
-  out.line(`config: ${loaded.sources.join(' + ')} | ${market} ${strategy.direction === 'buy' ? 'long' : 'short'} grid, slot ${slot}`);
-  for (const l of describeDistances(strategy)) out.line(`  ${l}`);
+  out.line(`config: ${loaded.sources.join(' + ')} | ${market} ${strategy.label}, slot ${slot}`);
+  for (const l of strategy.details) out.line(`  ${l}`);
 
   // Metrics, logs, alerts (observability/observe.ts): a bad log level or alert variable is a ConfigError here.
   // Loaded on use: pino and prom-client add ~0.5 s to every CLI start otherwise.
@@ -192,11 +191,13 @@ export async function runPaper(opts: PaperOptions): Promise<PaperResult> {
   let journal: JournalWriter | undefined;
   let bot: Bot | undefined;
   let control: ControlServer | undefined;
+  let views: OperatorViews | undefined;
   const controlFile = opts.controlPort === false ? undefined : controlFilePath(location, market, slot);
   try {
     if (opts.controlPort !== false) control = await ControlServer.start({ port: opts.controlPort ?? 0, token: controlToken, metrics: obs.metrics });
+    views = await startOperatorViews(opts.views, out);
     const store = new SnapshotStore(opened.keyv);
-    const identity: BotIdentity = { venue: 'sim', account: PAPER_ACCOUNT, market, slot, variant: 'dynamic-grid' };
+    const identity: BotIdentity = { venue: 'sim', account: PAPER_ACCOUNT, market, slot, variant: strategy.kind };
     const notBefore = await botSavedAt(store, botKey(identity));
     const { venue, clock, resumed, notes } = await openPaperVenue({ store, market, seed: opts.seed ?? 1, ...(notBefore !== undefined ? { notBefore } : {}) });
     for (const n of notes) out.error(`warning: ${n}`);
@@ -208,6 +209,7 @@ export async function runPaper(opts: PaperOptions): Promise<PaperResult> {
       onLine: (line) => {
         tally.add(line);
         obs.journal(line);
+        views?.journal(line);
         opts.onJournal?.(line);
       },
       // With logs on, WARNING+ events are log lines already.
@@ -222,22 +224,27 @@ export async function runPaper(opts: PaperOptions): Promise<PaperResult> {
     record({ type: 'paper.started', level: 'info', message: `paper run ${resumed ? 'resumed' : 'started'} on sim ${market}`, payload: { resumed, speed, seed: opts.seed ?? 1, durationMs: opts.durationMs ?? null } });
 
     // 3. The bot: restore (+ reconcile) or fresh start; its writes go through the guarded kv.
+    strategy.checkMarket(marketParamsOf(await venue.marketInfo(market)));
     bot = new Bot({
-      params,
+      variant: strategy.variant,
+      params: strategy.params,
       market,
       slot,
-      targetLeverage: strategy.target_leverage,
-      venue,
+      targetLeverage: strategy.targetLeverage,
+      venue: opts.wrapVenue ? opts.wrapVenue(venue) : venue,
       clock,
       kv: guardedKv(opened.keyv, saver),
       identity,
       journal: journal.write,
+      supervisor: new Supervisor({ clock }),
       ...(opts.rebuildFromVenue ? { rebuildFromVenue: true } : {}),
       ...obs.botOptions,
+      ...views?.botOptions(obs.botOptions.inspect),
     });
     await bot.start();
     const running = bot;
     obs.watch(running);
+    views?.attach(running, () => clock.now());
     if (control && controlFile) {
       control.attach(running, () => clock.now());
       const other = readOtherLiveDiscovery(controlFile);
@@ -290,6 +297,7 @@ export async function runPaper(opts: PaperOptions): Promise<PaperResult> {
     }
     for (const d of venue.driversOf()) d.stop();
     control?.detach();
+    views?.detach();
     const status = running.crashed ? null : running.status();
     // A crashed actor is not persisted again (its last good snapshot stays the restart point).
     if (running.crashed) running.kill();
@@ -307,6 +315,7 @@ export async function runPaper(opts: PaperOptions): Promise<PaperResult> {
       if (controlFile) removeDiscovery(controlFile, control.token!);
       await control.close();
     }
+    await views?.close();
     journal?.close();
     await obs.close();
     await opened.close();

@@ -9,11 +9,25 @@ import { stateName } from '../../machines/position/machine.ts';
 import type { GridContext } from '../../machines/grid/types.ts';
 import type { PositionSummary } from '../../machines/shared/types.ts';
 
+export interface LevelStatus {
+  level: number;
+  state: string;
+  side: string | null;
+  held: string;
+  entry: { name: string; price: string; status: string } | null;
+  exit: { name: string; price: string; status: string } | null;
+  roundTrips: number;
+  profit: string;
+}
+
 export interface BotStatus {
+  /** Strategy variant kind (absent in snapshots of older builds = dynamic-grid). */
+  variant?: string;
   now: number;
   lifecycle: string;
   entryState: string;
-  gate: GridContext['gate'];
+  /** Admission gate: open, or the reasons nothing is being placed. */
+  gate: { open: boolean; reasons: string[] };
   paused: boolean;
   entry: null | { name: string; side: string; price: string; size: string; filled: string; status: string };
   positions: Array<PositionSummary & { name: string; exitName: string | null }>;
@@ -25,6 +39,8 @@ export interface BotStatus {
   unrealizedPnl: string;
   nextN: number;
   book: GridContext['book'];
+  /** Range grid: one line per live level (absent for the dynamic grid). */
+  levels?: LevelStatus[];
 }
 
 interface SnapshotLike {
@@ -46,6 +62,7 @@ export function buildStatus(snap: SnapshotLike): BotStatus {
     unrealized = mid.minus(ctx.venue.avgEntry).times(ctx.venue.size);
   }
   return {
+    variant: 'dynamic-grid',
     now: ctx.now,
     lifecycle: stateName(value.lifecycle),
     entryState: stateName(value.entry),

@@ -10,6 +10,10 @@
  *   `maxLifetimeSec` ahead, and the token was not revoked (`expireTokens`). The signature
  *   part is checked for shape only (not verifiable here).
  * - Auth refusals are SimApiError(AUTH_ERROR_CODE) whose message starts "invalid auth:".
+ * - `toJSON()` / `SimAccounts.restore` keep accounts, public keys, next nonces, collateral,
+ *   scheduled cancel-all times and revoked tokens (never a private key: none is known here).
+ * - `rotateKey` replaces a key's public half and keeps its nonce stream (Lighter's
+ *   ChangePubKey): a restarted paper run registers its new throwaway key this way.
  */
 import { Dec, type DecValue } from '../domain/decimal.ts';
 import type { Clock } from '../runtime/clock.ts';
@@ -36,6 +40,12 @@ export interface AccountRec {
   createdAt: number;
   /** Scheduled cancel-all time (ms), 0 = none. */
   cancelAllTime: number;
+}
+
+export interface AccountsState {
+  maxLifetimeSec: number;
+  accounts: Array<{ index: number; l1Address: string; collateral: string; createdAt: number; cancelAllTime: number; keys: ApiKeyRec[] }>;
+  revoked: string[];
 }
 
 const TOKEN = /^(\d+):(\d+):(\d+):([0-9a-fA-F]{160})$/;
@@ -77,6 +87,52 @@ export class SimAccounts {
         cancelAllTime: 0,
       });
     }
+  }
+
+  toJSON(): AccountsState {
+    return {
+      maxLifetimeSec: this.maxLifetimeSec,
+      accounts: this.all().map((a) => ({
+        index: a.index,
+        l1Address: a.l1Address,
+        collateral: a.collateral.toFixed(),
+        createdAt: a.createdAt,
+        cancelAllTime: a.cancelAllTime,
+        keys: [...a.keys.values()].map((k) => ({ ...k })),
+      })),
+      revoked: [...this.revoked],
+    };
+  }
+
+  /** Accounts from `toJSON()` output. */
+  static restore(state: AccountsState, clock: Clock): SimAccounts {
+    const configs: SimAccountConfig[] = state.accounts.map((a) => ({
+      accountIndex: a.index,
+      l1Address: a.l1Address,
+      collateral: a.collateral,
+      apiKeys: a.keys.map((k) => ({ apiKeyIndex: k.apiKeyIndex, publicKey: k.publicKey, nonce: k.next })),
+    }));
+    const s = new SimAccounts(configs, clock, state.maxLifetimeSec);
+    for (const a of state.accounts) {
+      const rec = s.byIndex.get(a.index)!;
+      rec.createdAt = a.createdAt;
+      rec.cancelAllTime = a.cancelAllTime;
+      for (const k of a.keys) rec.keys.get(k.apiKeyIndex)!.registeredAt = k.registeredAt;
+    }
+    for (const t of state.revoked) {
+      s.revoked.add(t);
+      s.seen.add(t);
+    }
+    return s;
+  }
+
+  /** Registers `publicKey` for an existing API key slot; its nonce stream continues. */
+  rotateKey(account: number, apiKeyIndex: number, publicKey: string): void {
+    const pk = publicKey.replace(/^0x/, '').toLowerCase();
+    if (!/^[0-9a-f]{80}$/.test(pk)) throw new Error(`account ${account} key ${apiKeyIndex}: publicKey must be 80 hex characters (optionally 0x-prefixed)`);
+    const k = this.requireKey(account, apiKeyIndex);
+    k.publicKey = pk;
+    k.registeredAt = this.clock.now();
   }
 
   all(): AccountRec[] {

@@ -12,6 +12,10 @@
  *   subscriber — until `forceGap` skips a nonce on purpose.
  * - Changes are batched: the first change arms one timer of `batchMs`; everything until
  *   it fires goes into one update. A snapshot first publishes pending changes.
+ * - `toJSON()` / `restored` keep the nonce sequence, offsets, the published levels and the
+ *   generator position, so a restored feed continues the same sequence (clients reconnect
+ *   and start from a snapshot anyway). Capturing has no side effect: a market with pending
+ *   changes is restored dirty and publishes them one batch interval later.
  */
 import { Mulberry32 } from '../../adapters/sim/index.ts';
 import type { Clock, TimerId } from '../runtime/clock.ts';
@@ -56,6 +60,11 @@ interface MarketFeed {
   timer: TimerId | undefined;
 }
 
+export interface BookFeedState {
+  rng: number;
+  markets: Array<{ bids: Array<[number, number]>; asks: Array<[number, number]>; nonce: number; beginNonce: number; offset: number; time: number; dirty: boolean }>;
+}
+
 export class BookFeed {
   private readonly feeds: MarketFeed[];
   private readonly rng: Mulberry32;
@@ -66,12 +75,35 @@ export class BookFeed {
     seed: number,
     private readonly batchMs: number,
     private readonly onUpdate: (u: BookUpdate) => void,
+    restored?: BookFeedState,
   ) {
     this.rng = new Mulberry32(seed ^ 0x5bd1e995);
     this.feeds = x.markets.list.map(() => {
       const nonce = 1_000_000_000 + Math.floor(this.rng.next() * 1_000_000);
       return { bids: new Map(), asks: new Map(), nonce, beginNonce: nonce, offset: 1, time: clock.now(), dirty: true, timer: undefined };
     });
+    if (!restored) return;
+    if (restored.markets.length !== this.feeds.length) throw new Error(`book feed state has ${restored.markets.length} markets, the simulator ${this.feeds.length}`);
+    this.rng.state = restored.rng >>> 0;
+    restored.markets.forEach((m, i) => {
+      const f = this.feeds[i]!;
+      f.bids = new Map(m.bids);
+      f.asks = new Map(m.asks);
+      f.nonce = m.nonce;
+      f.beginNonce = m.beginNonce;
+      f.offset = m.offset;
+      f.time = m.time;
+      f.dirty = false;
+      if (m.dirty) this.markDirty(i);
+    });
+  }
+
+  /** Feed state as plain JSON. */
+  toJSON(): BookFeedState {
+    return {
+      rng: this.rng.state,
+      markets: this.feeds.map((f) => ({ bids: [...f.bids], asks: [...f.asks], nonce: f.nonce, beginNonce: f.beginNonce, offset: f.offset, time: f.time, dirty: f.dirty })),
+    };
   }
 
   markDirty(marketIndex: number): void {

@@ -12,8 +12,11 @@
  * - Client order indexes are unique per account for ever (21728), as in the engine.
  * - Events are queued and delivered to `onEvents` in one batch per microtask; every engine
  *   event also marks its market's book dirty (`onBookDirty`) synchronously.
+ * - `toJSON()` / `restored` round-trip everything above (engine, wire identities incl. the
+ *   remapped engine indexes, trades, transactions, counters) as plain JSON; events still
+ *   queued for the current microtask are not part of the state.
  */
-import { HAND_TRADE_INDEX, MAX_CLIENT_INDEX, MatchingEngine, type EngineSink, type SimMarketConfig } from '../../adapters/sim/index.ts';
+import { HAND_TRADE_INDEX, MAX_CLIENT_INDEX, MatchingEngine, type EngineSink, type EngineState, type SimMarketConfig } from '../../adapters/sim/index.ts';
 import type { VenueOrder, VenueStreamEvent } from '../../adapters/types.ts';
 import type { WireOrder, WirePosition, WireTrade } from '../../adapters/lighter/types.ts';
 import { MIN_ORDER_INDEX } from '../../adapters/lighter/constants.ts';
@@ -38,6 +41,29 @@ export interface ExchangeOptions {
   botAccount: number;
   seed: number;
   backgroundAccountIndex: number;
+  /** State from `toJSON()` (markets then come from its engine state). */
+  restored?: ExchangeState;
+}
+
+/** A LogicalOrder as JSON: the market by index, the filled quote as a decimal string. */
+export type LogicalOrderJSON = Omit<LogicalOrder, 'market' | 'filledQuote'> & { marketIndex: number; filledQuote: string };
+
+export interface ExchangeState {
+  startedAt: number;
+  height: number;
+  hashSeq: number;
+  nextOrderIndex: number;
+  nextInternalCi: number;
+  trades: WireTrade[];
+  txs: WireTx[];
+  /** Every logical order in arrival order. */
+  orders: LogicalOrderJSON[];
+  /** Engine client index → order index (also the retired incarnations of modified orders). */
+  engineIndex: Array<[number, number]>;
+  /** Wire client order index → order index. */
+  coiIndex: Array<[number, number]>;
+  suppressed: number[];
+  engine: EngineState;
 }
 
 export class SimExchange implements EngineSink {
@@ -76,9 +102,69 @@ export class SimExchange implements EngineSink {
     this.bot = opts.botAccount;
     this.seed = opts.seed;
     this.backgroundAccount = opts.backgroundAccountIndex;
-    this.startedAt = opts.clock.now();
     this.accounts.require(this.bot);
-    this.engine = new MatchingEngine({ clock: opts.clock, markets: opts.markets, sink: this });
+    const r = opts.restored;
+    if (!r) {
+      this.startedAt = opts.clock.now();
+      this.engine = new MatchingEngine({ clock: opts.clock, markets: opts.markets, sink: this });
+      return;
+    }
+    this.startedAt = r.startedAt;
+    this.engine = MatchingEngine.restore(r.engine, opts.clock, this);
+    this.height = r.height;
+    this.hashSeq = r.hashSeq;
+    this.nextOrderIndex = r.nextOrderIndex;
+    this.nextInternalCi = r.nextInternalCi;
+    this.trades.push(...structuredClone(r.trades));
+    for (const t of r.txs) {
+      const tx = { ...t };
+      this.txs.push(tx);
+      this.txByHash.set(tx.hash, tx);
+    }
+    for (const j of r.orders) {
+      const { marketIndex, filledQuote, ...rest } = j;
+      const lo: LogicalOrder = { ...rest, market: this.markets.get(marketIndex), filledQuote: new Dec(filledQuote) };
+      this.orders.push(lo);
+      this.byOrderIndex.set(lo.orderIndex, lo);
+    }
+    const order = (oi: number): LogicalOrder => {
+      const lo = this.byOrderIndex.get(oi);
+      if (!lo) throw new Error(`sim exchange state: index names order ${oi}, which is not in the state`);
+      return lo;
+    };
+    for (const [ci, oi] of r.engineIndex) this.byEngineCi.set(ci, order(oi));
+    for (const [coi, oi] of r.coiIndex) this.byCoi.set(coi, order(oi));
+    for (const ci of r.suppressed) this.suppressed.add(ci);
+  }
+
+  /** The exchange state as plain JSON (see the header). */
+  toJSON(): ExchangeState {
+    const orderIndexOf = (lo: LogicalOrder) => lo.orderIndex;
+    return {
+      startedAt: this.startedAt,
+      height: this.height,
+      hashSeq: this.hashSeq,
+      nextOrderIndex: this.nextOrderIndex,
+      nextInternalCi: this.nextInternalCi,
+      trades: structuredClone(this.trades),
+      txs: this.txs.map((t) => ({ ...t })),
+      orders: this.orders.map(({ market, filledQuote, ...rest }) => ({ ...rest, marketIndex: market.marketIndex, filledQuote: filledQuote.toFixed() })),
+      engineIndex: [...this.byEngineCi].map(([ci, lo]) => [ci, orderIndexOf(lo)]),
+      coiIndex: [...this.byCoi].map(([coi, lo]) => [coi, orderIndexOf(lo)]),
+      suppressed: [...this.suppressed],
+      engine: this.engine.toJSON(),
+    };
+  }
+
+  /** Cancels the expiry timers the engine armed for resting orders (server close). */
+  disarmEngine(): void {
+    for (const m of this.markets.list) {
+      for (const o of this.engine.book(m.symbol).orders) {
+        if (o.timer === undefined) continue;
+        this.clock.clearTimeout(o.timer);
+        delete o.timer;
+      }
+    }
   }
 
   // ------------------------------------------------------------------ identities

@@ -51,6 +51,8 @@ export class FaultState {
   private acks: Counted<number>[] = [];
   frameRules: FrameRule[] = [];
   refuseUntil = -Infinity;
+  /** Observer run once per transaction answer (REST or WS), after processing and before the answer is written (chaos: kill at that point). */
+  beforeAck: (() => void) | undefined;
   readonly bookGaps = new Set<number>();
 
   constructor(private readonly clock: Clock) {}
@@ -93,7 +95,9 @@ export class FaultState {
     if (!(ms >= 0)) throw new Error(`delayAcks ms ${ms} must be ≥ 0`);
     this.acks.push({ value: ms, left: checkCount(count, 'delayAcks') });
   }
+  /** Consulted exactly once per transaction answer, after processing and before the answer is written. */
   takeAckDelay(): number | undefined {
+    this.beforeAck?.();
     return take(this.acks);
   }
 

@@ -9,7 +9,12 @@
  *   delayed acks) runs on the injected clock.
  * - Engine events reach WebSocket subscribers in processing order, batched per microtask;
  *   order-book/ticker frames are batched every `bookBatchMs` on the clock.
- * - `close()` stops drivers and timers and closes every socket; it is idempotent.
+ * - `close()` stops drivers, cancels every timer the simulator armed on the clock (order
+ *   expiry, book batches, drivers, idle closes, delayed acks, scheduled cancel-all) and
+ *   closes every socket; it is idempotent. Timers of others on a shared clock are untouched.
+ * - `snapshot()` captures the whole exchange (snapshot.ts) without side effects;
+ *   `startLighterSim({ restore })` continues from one: same books, orders, positions,
+ *   nonces, trades, and the drivers' price paths from their saved generator positions.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,37 +27,62 @@ import { SimExchange } from './exchange.ts';
 import { FaultState } from './faults.ts';
 import { RestFront } from './rest.ts';
 import { TxProcessor } from './tx.ts';
-import type { LighterSimControl, LighterSimOptions, LighterSimServer, MarketRef } from './types.ts';
+import { checkSnapshot, SNAPSHOT_FORMAT, SNAPSHOT_VERSION, type LighterSimSnapshot } from './snapshot.ts';
+import { TrackedClock } from './timers.ts';
+import type { LighterSimControl, LighterSimOptions, LighterSimRestoreOptions, LighterSimServer, MarketRef } from './types.ts';
 import { WsHub } from './ws.ts';
 import { wireOrder } from './wire.ts';
 
 export const DEFAULT_BACKGROUND_ACCOUNT = 281_474_976_710_000;
 
-export async function startLighterSim(opts: LighterSimOptions): Promise<LighterSimServer> {
-  const clock = opts.clock ?? new SystemClock();
-  const seed = opts.seed ?? 1;
+export async function startLighterSim(opts: LighterSimOptions | LighterSimRestoreOptions): Promise<LighterSimServer> {
+  const restored = 'restore' in opts ? checkSnapshot(opts.restore) : undefined;
+  const fresh = 'restore' in opts ? undefined : opts;
+  // Every timer of the simulator goes through this view: close() cancels exactly those.
+  const clock = new TrackedClock(opts.clock ?? new SystemClock());
+  const seed = restored?.seed ?? fresh?.seed ?? 1;
   if (!Number.isSafeInteger(seed)) throw new Error(`seed ${seed} must be an integer`);
   const host = opts.host ?? '127.0.0.1';
   if (host !== '127.0.0.1') throw new Error(`host ${String(host)} is not allowed: the simulator binds 127.0.0.1 only`);
-  const accounts = new SimAccounts(opts.accounts, clock, opts.authTokenMaxLifetimeSec);
-  const botAccount = opts.botAccount ?? opts.accounts[0]!.accountIndex;
-  const x = new SimExchange({ clock, markets: opts.markets, accounts, botAccount, seed, backgroundAccountIndex: opts.backgroundAccountIndex ?? DEFAULT_BACKGROUND_ACCOUNT });
+  const chainId = restored?.chainId ?? fresh?.chainId ?? CHAIN_ID.testnet;
+  const accounts = restored ? SimAccounts.restore(restored.accounts, clock) : new SimAccounts(fresh!.accounts, clock, fresh!.authTokenMaxLifetimeSec);
+  if (opts.authTokenMaxLifetimeSec !== undefined) accounts.maxLifetimeSec = opts.authTokenMaxLifetimeSec;
+  const botAccount = restored?.botAccount ?? fresh!.botAccount ?? fresh!.accounts[0]!.accountIndex;
+  const x = new SimExchange({
+    clock,
+    markets: restored ? restored.exchange.engine.markets.map((m) => m.config) : fresh!.markets,
+    accounts,
+    botAccount,
+    seed,
+    backgroundAccountIndex: restored?.backgroundAccount ?? fresh!.backgroundAccountIndex ?? DEFAULT_BACKGROUND_ACCOUNT,
+    ...(restored ? { restored: restored.exchange } : {}),
+  });
   const faults = new FaultState(clock);
   const tx = new TxProcessor(x, faults);
+  const botRec = accounts.require(botAccount);
+  if (botRec.cancelAllTime > 0) tx.scheduleCancelAll(botRec.cancelAllTime);
   let hub: WsHub | undefined;
-  const feed = new BookFeed(x, clock, seed, opts.bookBatchMs ?? 50, (u) => hub?.onBook(u));
+  const feed = new BookFeed(x, clock, seed, opts.bookBatchMs ?? 50, (u) => hub?.onBook(u), restored?.feed);
   hub = new WsHub({ x, tx, feed, faults, clock, idleMs: opts.wsIdleTimeoutMs ?? 120_000 });
   const wsHub = hub;
   x.onEvents = (events) => wsHub.onEvents(events);
   x.onBookDirty = (m) => feed.markDirty(m);
-  const rest = new RestFront({ x, tx, feed, faults, clock, chainId: opts.chainId ?? CHAIN_ID.testnet });
+  const rest = new RestFront({ x, tx, feed, faults, clock, chainId });
 
   const drivers: PriceDriver[] = [];
-  const driverConfigs = opts.driver === undefined || opts.driver === false ? [] : Array.isArray(opts.driver) ? opts.driver : [opts.driver];
-  for (const cfg of driverConfigs) {
-    const d = new PriceDriver(x.engine, clock, cfg);
-    drivers.push(d);
-    d.start();
+  if (restored) {
+    for (const st of restored.drivers) {
+      const d = new PriceDriver(x.engine, clock, st.config, st);
+      drivers.push(d);
+      if (st.running) d.start();
+    }
+  } else {
+    const driverConfigs = fresh!.driver === undefined || fresh!.driver === false ? [] : Array.isArray(fresh!.driver) ? fresh!.driver : [fresh!.driver];
+    for (const cfg of driverConfigs) {
+      const d = new PriceDriver(x.engine, clock, cfg);
+      drivers.push(d);
+      d.start();
+    }
   }
 
   const server: Server = createServer(rest.handle);
@@ -84,6 +114,11 @@ export async function startLighterSim(opts: LighterSimOptions): Promise<LighterS
       const v = x.engine.cancel(mi(ref).symbol, engineCi(ref, coi), 'by-user');
       return wireOrder(lo, v, clock.now());
     },
+    expireOrder: (ref, coi) => {
+      const lo = x.lookup(coi)!;
+      const v = x.engine.cancel(mi(ref).symbol, engineCi(ref, coi), 'expired');
+      return wireOrder(lo, v, clock.now());
+    },
     placeForeignOrder: (req) => {
       const m = mi(req.market);
       let coi = req.clientIndex;
@@ -111,6 +146,13 @@ export async function startLighterSim(opts: LighterSimOptions): Promise<LighterS
     wireTrades: () => x.trades.map((t) => ({ ...t })),
     positionOf: (ref) => x.engine.position(mi(ref).symbol),
     nextNonce: (a, k) => accounts.nextNonce(a, k),
+    rotateApiKey: (a, k, publicKey) => accounts.rotateKey(a, k, publicKey),
+    setDriversRunning: (running) => {
+      for (const d of drivers) {
+        if (running) d.start();
+        else d.stop();
+      }
+    },
     setNextNonce: (a, k, n) => accounts.setNextNonce(a, k, n),
     txLog: () => tx.received(),
     restLog: () => rest.log.map((e) => ({ ...e, query: { ...e.query } })),
@@ -130,6 +172,9 @@ export async function startLighterSim(opts: LighterSimOptions): Promise<LighterS
       reorderFrames: (ch, n = 2) => faults.addFrameRule('reorder', ch, n),
       injectFrame: (frame, o) => wsHub.inject(frame, o?.channel),
       delayAcks: (ms, n = 1) => faults.addAckDelay(ms, n),
+      onBeforeAck: (hook) => {
+        faults.beforeAck = hook ?? undefined;
+      },
       rejectNextTx: (code, o) => faults.addTxReject(code, o?.message ?? `simulated rejection ${code}`, o?.count ?? 1),
       failInSequencer: (o) => faults.addSequencerFail(o?.code ?? 21739, o?.message ?? 'simulated sequencer failure', o?.count ?? 1),
       failRest: (o) => faults.addRest(o),
@@ -148,25 +193,44 @@ export async function startLighterSim(opts: LighterSimOptions): Promise<LighterS
     },
   };
 
+  const snapshot = (): LighterSimSnapshot => ({
+    format: SNAPSHOT_FORMAT,
+    version: SNAPSHOT_VERSION,
+    clockNow: clock.now(),
+    seed,
+    chainId,
+    botAccount,
+    backgroundAccount: x.backgroundAccount,
+    accounts: accounts.toJSON(),
+    exchange: x.toJSON(),
+    feed: feed.toJSON(),
+    drivers: drivers.map((d) => d.toJSON()),
+  });
+
   let closed: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closed ??= (async () => {
       for (const d of drivers) d.stop();
       feed.dispose();
       tx.dispose();
+      x.disarmEngine();
       await wsHub.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      // Whatever is still armed (idle closes, delayed acks, fault windows) goes too.
+      clock.clearAll();
     })());
 
   return {
     restUrl: `http://${host}:${port}`,
     wsUrl: `ws://${host}:${port}/stream`,
     port,
-    chainId: opts.chainId ?? CHAIN_ID.testnet,
+    chainId,
     control,
+    snapshot,
+    pendingTimers: () => clock.pending(),
     close,
   };
 }

@@ -317,14 +317,7 @@ export class TxProcessor {
           this.scheduledCancelAll = undefined;
           acct.cancelAllTime = 0;
           if (f.TimeInForce === 0) this.cancelAll();
-          else if (f.TimeInForce === 1) {
-            acct.cancelAllTime = f.Time!;
-            this.scheduledCancelAll = x.clock.setTimeout(() => {
-              this.scheduledCancelAll = undefined;
-              acct.cancelAllTime = 0;
-              this.cancelAll();
-            }, f.Time! - now);
-          }
+          else if (f.TimeInForce === 1) this.scheduleCancelAll(f.Time!);
         };
       }
       case TX_TYPE.updateLeverage: {
@@ -357,6 +350,20 @@ export class TxProcessor {
     for (const m of this.x.markets.list) {
       for (const v of this.x.engine.openOrders(m.symbol)) this.x.engine.cancel(m.symbol, v.clientIndex, 'by-user');
     }
+  }
+
+  /** Arms the bot account's cancel-all at `time` (ms); also re-arms a restored schedule. */
+  scheduleCancelAll(time: number): void {
+    const acct = this.x.accounts.require(this.x.bot);
+    acct.cancelAllTime = time;
+    this.scheduledCancelAll = this.x.clock.setTimeout(
+      () => {
+        this.scheduledCancelAll = undefined;
+        acct.cancelAllTime = 0;
+        this.cancelAll();
+      },
+      Math.max(0, time - this.x.clock.now()),
+    );
   }
 
   dispose(): void {

@@ -14,6 +14,7 @@ import type { CounterpartyResult, ForeignOrderRequest, PriceDriverConfig, SimMar
 import type { Side, VenueFill, VenueOrder, VenuePosition } from '../../adapters/types.ts';
 import type { WireOrder, WireTrade } from '../../adapters/lighter/types.ts';
 import type { Clock } from '../runtime/clock.ts';
+import type { LighterSimSnapshot } from './snapshot.ts';
 
 export type MarketRef = number | string;
 
@@ -59,6 +60,15 @@ export interface LighterSimOptions {
   /** Account index reported as the counterparty of background trades (default 281474976710000). */
   backgroundAccountIndex?: number;
 }
+
+/**
+ * Start from a snapshot (`server.snapshot()`): markets, accounts (public keys, nonces),
+ * seed, chain id and drivers come from it; the rest as for a fresh start. Pass a clock set
+ * to `restore.clockNow` to continue in simulated time; a SystemClock continues at wall time.
+ */
+export type LighterSimRestoreOptions = Pick<LighterSimOptions, 'port' | 'host' | 'clock' | 'authTokenMaxLifetimeSec' | 'wsIdleTimeoutMs' | 'bookBatchMs'> & {
+  restore: LighterSimSnapshot;
+};
 
 export interface SimMarketSummary {
   marketIndex: number;
@@ -122,6 +132,8 @@ export interface LighterSimFaults {
   injectFrame(frame: string | object, opts?: { channel?: string }): number;
   /** The next `count` sendTx/sendTxBatch answers (REST and WS) are delayed `ms` on the clock; the tx is processed at once. */
   delayAcks(ms: number, count?: number): void;
+  /** `hook` runs once per transaction answer (REST and WS), after processing and before the answer is written; null removes it. */
+  onBeforeAck(hook: (() => void) | null): void;
   /** The next `count` transaction submissions are answered with `code`; nothing is processed, no nonce consumed. */
   rejectNextTx(code: number, opts?: { count?: number; message?: string }): void;
   /** The next `count` valid transactions are acknowledged (200 + hash) but fail in the sequencer: not executed, nonce not consumed. */
@@ -155,6 +167,8 @@ export interface LighterSimControl {
   counterpartyFill(market: MarketRef, clientOrderIndex: number, size?: string): VenueFill[];
   /** The bot's order is canceled by hand (status "canceled"). */
   cancelByUser(market: MarketRef, clientOrderIndex: number): WireOrder;
+  /** The bot's resting order expires now (status "canceled-expired"), as at its OrderExpiry. */
+  expireOrder(market: MarketRef, clientOrderIndex: number): WireOrder;
   /** A hand-placed order on the bot account; returns its client order index. */
   placeForeignOrder(req: Omit<ForeignOrderRequest, 'market'> & { market: MarketRef }): number;
   /** A hand market trade on the bot account (client index 0). */
@@ -171,6 +185,10 @@ export interface LighterSimControl {
   positionOf(market: MarketRef): VenuePosition;
   nextNonce(accountIndex: number, apiKeyIndex: number): number;
   setNextNonce(accountIndex: number, apiKeyIndex: number, nonce: number): void;
+  /** Registers a new public key (80 hex) for an existing API key slot; its nonce stream continues (ChangePubKey). */
+  rotateApiKey(accountIndex: number, apiKeyIndex: number, publicKey: string): void;
+  /** Stops (false) or starts (true) every background price driver; a snapshot records it. */
+  setDriversRunning(running: boolean): void;
   txLog(): ReceivedTx[];
   restLog(): RestCall[];
   connections(): ConnectionInfo[];
@@ -188,7 +206,11 @@ export interface LighterSimServer {
   readonly port: number;
   readonly chainId: number;
   readonly control: LighterSimControl;
-  /** Stops drivers and timers, closes sockets and the HTTP server. */
+  /** The whole exchange state as plain JSON (no side effect); restore with `startLighterSim({ restore })`. */
+  snapshot(): LighterSimSnapshot;
+  /** Timers the simulator has armed on its clock and not yet fired or cleared (0 after close). */
+  pendingTimers(): number;
+  /** Stops drivers, cancels every timer it armed, closes sockets and the HTTP server. */
   close(): Promise<void>;
 }
 

@@ -82,6 +82,12 @@ export class LighterHttpClient {
     return this.calls.perMinute();
   }
 
+  /** Is a rate-limit cool-off of `key` still running? */
+  coolingOff(key: string): boolean {
+    const c = this.cooloffs.get(key);
+    return c !== undefined && c.notBefore > this.opts.clock.now();
+  }
+
   /** Waits out the cool-off of an endpoint (after a rate limit). */
   async waitCooloff(key: string): Promise<void> {
     const c = this.cooloffs.get(key);

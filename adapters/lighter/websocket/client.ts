@@ -105,10 +105,11 @@ export class LighterWsClient {
     return this.open;
   }
 
-  /** Registers a subscription (sent now if open, and after every reconnect). */
+  /** Registers a subscription (sent now if open and not live yet, and after every reconnect). */
   subscribe(key: string, isPrivate: boolean): void {
-    if (!this.subs.has(key)) this.subs.set(key, { key, private: isPrivate, live: false });
-    if (this.open) this.sendSubscribe(this.subs.get(key)!, false);
+    let s = this.subs.get(key);
+    if (!s) this.subs.set(key, (s = { key, private: isPrivate, live: false }));
+    if (this.open && !s.live) this.sendSubscribe(s, false);
   }
 
   /** Unsubscribes and subscribes again (a book gap): the next snapshot rebuilds. */
@@ -248,9 +249,14 @@ export class LighterWsClient {
   }
 
   private send(frame: unknown): void {
+    this.sendText(JSON.stringify(frame));
+  }
+
+  private sendText(text: string): void {
     if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return;
-    const text = JSON.stringify(frame);
-    this.ws.send(text);
+    // Uncompressed (a permessage-deflate round through zlib's thread pool would delay it),
+    // and as a Buffer: ws then masks header and payload into ONE buffer, one socket write.
+    this.ws.send(Buffer.from(text), { binary: false, compress: false });
     this.o.probe?.sent?.(text);
     this.lastSentAt = this.o.clock.now();
   }
@@ -334,7 +340,13 @@ export class LighterWsClient {
     if (!this.open || !this.ws || this.ws.readyState !== WebSocket.OPEN) {
       return Promise.reject(new VenueError('unavailable', 'WebSocket not open: transaction not sent', { reason: 'ws-down' }));
     }
+    if (!Number.isSafeInteger(txType) || !txInfo.startsWith('{') || !txInfo.endsWith('}')) {
+      return Promise.reject(new VenueError('rejected', `transaction not sent: tx_type must be an integer and tx_info a JSON object (type ${String(txType)})`, { reason: 'bad-tx' }));
+    }
     const id = `gc-${++this.txSeq}`;
+    // Written first, the ack bookkeeping after: the answer cannot be read before this turn
+    // ends. tx_info is the signer's JSON text, embedded as it is (no parse + re-serialize).
+    this.sendText(`{"type":"jsonapi/sendtx","data":{"id":"${id}","tx_type":${txType},"tx_info":${txInfo}}}`);
     const p = new Promise<string | string[]>((resolve, reject) => {
       const timer = this.o.clock.setTimeout(() => {
         this.pending.delete(id);
@@ -342,7 +354,6 @@ export class LighterWsClient {
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
     });
-    this.send({ type: 'jsonapi/sendtx', data: { id, tx_type: txType, tx_info: JSON.parse(txInfo) as unknown } });
     return this.activity.track(p);
   }
 

@@ -63,6 +63,9 @@ const j = (fn: (ctx: LevelContext) => JournalEntry) => ({ type: 'journal' as con
 
 const at = (ctx: LevelContext, e: { at?: number; output?: { at?: number } }) => ({ now: Math.max(ctx.now, e.at ?? e.output?.at ?? 0) });
 
+/** Journals an entry the venue accepted (placement answered, or the order reported first). */
+const entryPlaced = j((c) => ({ type: 'level.entry-placed', level: 'info', message: `level ${c.level}: entry ${label(c, c.entry)} ${c.entry!.side} ${c.entry!.size} at ${c.entry!.price} post-only`, payload: { level: c.level, clientIndex: c.entry!.clientIndex, price: c.entry!.price, size: c.entry!.size } }));
+
 const markOpen = (o: OrderRecord, t: number): OrderRecord => (o.status === 'sending' ? { ...o, status: 'open', acceptedAt: t } : o);
 
 const setCurrentExit = (ctx: LevelContext, o: OrderRecord): Partial<LevelContext> => ({ exits: [...ctx.exits.slice(0, -1), o] });
@@ -153,7 +156,13 @@ export const levelMachine = setup({
       invoke: {
         src: 'placeOrder',
         input: ({ context }) => ({ market: context.market, order: context.entry!, writeAhead: true }),
-        onDone: { target: 'entryResting', actions: assign(({ context, event }) => ({ ...at(context, event), entry: markOpen(context.entry!, event.output.at), sendErrors: 0 })) },
+        onDone: {
+          target: 'entryResting',
+          actions: [
+            assign(({ context, event }) => ({ ...at(context, event), entry: markOpen(context.entry!, event.output.at), sendErrors: 0 })),
+            entryPlaced,
+          ],
+        },
         onError: [
           { guard: 'transient', target: 'entryBackoff', actions: assign(({ context }) => ({ sendErrors: context.sendErrors + 1 })) },
           {
@@ -164,7 +173,8 @@ export const levelMachine = setup({
           { target: 'entryQuerying' },
         ],
       },
-      always: { guard: ({ context }) => context.entry!.status !== 'sending', target: 'entryResting' },
+      // The venue reported the order before answering the placement.
+      always: { guard: ({ context }) => context.entry!.status !== 'sending', target: 'entryResting', actions: entryPlaced },
       on: { 'level.disarm': { actions: assign({ disarmed: true }) } },
     },
     entryBackoff: {

@@ -18,9 +18,9 @@ import { SimClock } from '../../../src/runtime/clock.ts';
 import { IdleTracker, makeEffects, ReconcileGate } from '../../../src/runtime/effects.ts';
 import { marketParamsOf } from '../../../src/runtime/bot.ts';
 import type { JournalEntry } from '../../shared/types.ts';
-import { levelMachine } from './level.machine.ts';
 import { rangeGridMachine } from './machine.ts';
 import type { RangeGridContext, RangeGridParams } from './types.ts';
+import { buildRangeGridMachine } from './variant.ts';
 
 export interface RunnerRecord extends JournalEntry {
   time: number;
@@ -92,14 +92,7 @@ export class RangeGridRunner {
     const journal = (_: unknown, params: JournalEntry) => {
       if (this.alive) this.journal.push({ time: this.clock.now(), ...params });
     };
-    const level = levelMachine.provide({
-      actors: { placeOrder: effects.placeOrder, cancelOrder: effects.cancelOrder, queryOrder: effects.queryOrder, deadline: effects.deadline as never },
-      actions: { journal },
-    });
-    return rangeGridMachine.provide({
-      actors: { ...effects, deadline: effects.deadline as never, level } as never,
-      actions: { journal, reconciled: () => this.gate.open() },
-    });
+    return buildRangeGridMachine({ effects, journal, reconciled: () => this.gate.open() }) as unknown as Machine;
   }
 
   private save(): void {

@@ -1,0 +1,50 @@
+/**
+ * Regressions found by the chaos harness (src/chaos/, docs/reliability.md), each named after
+ * the seed and run that found it, reproduced deterministically in-process.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Venue, VenueStreamEvent } from '../adapters/types.ts';
+import { checkVenue } from '../src/chaos/invariants.ts';
+import { decodeClientIndex } from '../src/domain/client-index.ts';
+import { SimClock } from '../src/runtime/clock.ts';
+import { startHarness } from './harness.ts';
+
+const M = 'TEST';
+
+/** Delivers the position update that follows a stop-loss close's fill `lagMs` late (as the WebSocket can). */
+function lagPositionAfterStopLossFill(clock: SimClock, lagMs: number): (v: Venue) => Venue {
+  return (inner) => {
+    const wrapped = Object.create(inner) as Venue;
+    wrapped.subscribe = (market, onEvent) => {
+      let lagUntil = -Infinity;
+      return inner.subscribe(market, (ev: VenueStreamEvent) => {
+        if (ev.type === 'order.filled' && decodeClientIndex(ev.fill.clientIndex)?.role.kind === 'stop-loss-close') lagUntil = clock.now() + lagMs;
+        if (ev.type === 'position.updated' && clock.now() <= lagUntil) {
+          clock.setTimeout(() => onEvent(ev), lagMs);
+          return;
+        }
+        onEvent(ev);
+      });
+    };
+    return wrapped;
+  };
+}
+
+describe('chaos regressions', () => {
+  it('RSK-13 chaos seed 1 run 29: a stop-loss close whose fill arrives before the position update retires the positions as soon as the venue is flat, leaving no exit resting against a flat position', async () => {
+    const clock = new SimClock(0);
+    const h = await startHarness({ clock, params: { stopLossEnabled: true, stopLossPct: '2.0' }, wrapVenue: lagPositionAfterStopLossFill(clock, 300) });
+    h.control.counterpartyTrade(M, 'sell', '1'); // grid-1's entry fills; its exit rests
+    await h.advance(1000);
+    expect(h.liveOrders().filter((o) => o.reduceOnly)).toHaveLength(1);
+    h.control.setBook(M, '99.78', '99.82'); // mid 99.80 ≤ stop-loss level 99.90
+    await h.advance(2000);
+    expect(h.events('stop-loss.initiated')).toHaveLength(1);
+    expect(Number(h.position().size)).toBe(0);
+    // 2 s after the trigger (well inside the ≥ 5 s close back-off): exits cancelled, positions retired.
+    const records = { direction: 'buy' as const, slot: 1, maxOrders: 10, position: h.position().size, liveOrders: h.liveOrders(), fills: [] };
+    expect(checkVenue(records)).toEqual([]);
+    expect(h.status().positions).toEqual([]);
+    expect(h.events('stop-loss.executed')).toHaveLength(1);
+  });
+});
