@@ -127,7 +127,7 @@ export class Harness {
       if (this.bot?.idle.busy) {
         // A real store (SQLite, Redis, Postgres) may take longer than the in-memory one to make
         // a write-ahead durable on a loaded machine: give it more real time before moving on.
-        await Promise.race([this.bot.idle.whenIdle(), new Promise((r) => setTimeout(r, this.opts.kv ? 150 : 20))]);
+        await Promise.race([this.bot.idle.whenIdle(), new Promise((r) => setTimeout(r, this.opts.kv ? 400 : 20))]);
         await this.control.drain();
         await new Promise((r) => setImmediate(r));
       }
