@@ -19,10 +19,24 @@ import { isTerminal, newOrderRecord } from '../shared/orders.ts';
 import { bookUpdate, storesBookOnly } from './book.ts';
 import { cooldownEndsAt, nextEntrySize, restingExitCount } from './gate.ts';
 import { planReport, planTotals } from './reconcile.ts';
+import type { GridContext } from './types.ts';
 import { routeFill, routeOrderUpdate, spawnInput } from './routing.ts';
 import { riskRegion } from './risk.region.ts';
 import { riskTrigger } from './risk-check.ts';
 import { childId, gridSetup, journalAction, journalOf } from './setup.ts';
+
+/**
+ * A snapshot taken between a child's final `closed` summary and its `position.closed` event
+ * (a write-ahead flush inside that macrostep, then a crash) restores the child already done:
+ * it will never send `position.closed`, so the restore completes it here (RST-11 seed 11).
+ */
+function closedBeforeSnapshot(context: GridContext): Partial<GridContext> {
+  const closed = Object.values(context.positions).filter((p) => p.state === 'closed');
+  if (closed.length === 0) return {};
+  const positions = Object.fromEntries(Object.entries(context.positions).filter(([, p]) => p.state !== 'closed'));
+  const realizedPnl = closed.reduce((sum, p) => sum.plus(p.realizedPnl), new Dec(context.realizedPnl)).toFixed();
+  return { positions, realizedPnl };
+}
 
 export const gridMachine = gridSetup.createMachine({
   id: 'grid',
@@ -173,10 +187,11 @@ export const gridMachine = gridSetup.createMachine({
           actions: [
             'storeEventTime',
             // The current config applies to new entries; tracked positions keep their exits.
-            assign(({ event }) => ({
+            assign(({ context, event }) => ({
               ...(event.params ? { params: event.params } : {}),
               ...(event.market ? { market: event.market } : {}),
               ...(event.leverage ? { leverage: event.leverage } : {}),
+              ...closedBeforeSnapshot(context),
             })),
           ],
         },
