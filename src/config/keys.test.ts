@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { redact } from './errors.ts';
-import { editDistance, isSecretKey, suggestKey } from './keys.ts';
+import { editDistance, isSecretKey, suggestKey, unknownKeyMessage } from './keys.ts';
 import { DYNAMIC_GRID_KEYS } from './schema.ts';
 
 describe('key hints', () => {
@@ -11,6 +11,12 @@ describe('key hints', () => {
     expect(suggestKey('Max_Orders', DYNAMIC_GRID_KEYS)).toBe('max_orders');
     expect(suggestKey('notional', DYNAMIC_GRID_KEYS)).toBe('order_notional_usd');
     expect(suggestKey('zzzzzzzz', DYNAMIC_GRID_KEYS)).toBeUndefined();
+  });
+
+  it('an unknown key always lists the allowed keys, with the hint first when one is close (fuzz seed 911735674: venue.in)', () => {
+    const venueKeys = ['kind', 'market', 'url'];
+    expect(unknownKeyMessage('in', venueKeys)).toBe('unknown key; did you mean kind? allowed keys: kind, market, url');
+    expect(unknownKeyMessage('zzzzzzzz', venueKeys)).toBe('unknown key; allowed keys: kind, market, url');
   });
 
   it('recognises secret-looking key names', () => {

@@ -69,8 +69,9 @@ export function suggestKey(unknown: string, known: readonly string[]): string | 
   return known.find((k) => u.length >= 4 && (k.includes(u) || u.includes(k)));
 }
 
-/** Message for an unknown key (its value is deliberately not shown). */
+/** Message for an unknown key: the hint when one is close, always the allowed keys (the value is deliberately not shown). */
 export function unknownKeyMessage(key: string, known: readonly string[]): string {
   const hint = suggestKey(key, known);
-  return hint ? `unknown key; did you mean ${hint}?` : `unknown key; allowed keys: ${known.join(', ')}`;
+  const allowed = `allowed keys: ${known.join(', ')}`;
+  return hint ? `unknown key; did you mean ${hint}? ${allowed}` : `unknown key; ${allowed}`;
 }
