@@ -30,7 +30,45 @@ function lagPositionAfterStopLossFill(clock: SimClock, lagMs: number): (v: Venue
   };
 }
 
+/** `position()` answers `size` once when armed (a read that raced a fill), the truth after. */
+function stalePositionOnce(): { wrap: (v: Venue) => Venue; arm: (size: string) => void } {
+  let lie: string | undefined;
+  return {
+    arm: (size) => (lie = size),
+    wrap: (inner) => {
+      const wrapped = Object.create(inner) as Venue;
+      wrapped.position = async (market) => {
+        const p = await inner.position(market);
+        if (lie === undefined) return p;
+        const out = { ...p, size: lie };
+        lie = undefined;
+        return out;
+      };
+      return wrapped;
+    },
+  };
+}
+
 describe('chaos regressions', () => {
+  it('RST-11 chaos seed 1 run 153: one reconcile report whose position disagrees with its fills retires nothing; the venue is asked again and the tracked position keeps its exit', async () => {
+    const stale = stalePositionOnce();
+    const h = await startHarness({ wrapVenue: stale.wrap });
+    h.control.counterpartyTrade(M, 'sell', '1'); // grid-1's entry fills; its exit rests
+    await h.advance(1000);
+    expect(h.status().positions.map((p) => p.n)).toEqual([1]);
+    const exit = h.liveOrders().find((o) => o.reduceOnly)!;
+    expect(exit).toBeDefined();
+    stale.arm('0'); // the next report reads the position as flat
+    await h.advance(6 * 60_000); // periodic reconcile (every 5 min), then the confirming one
+    expect(h.events('venue.totals-unconfirmed')).toHaveLength(1);
+    expect(h.events('position.mismatch')).toEqual([]);
+    expect(h.events('position.untracked')).toEqual([]);
+    expect(h.status().positions.map((p) => p.n)).toEqual([1]);
+    expect(h.liveOrders().find((o) => o.clientIndex === exit.clientIndex)?.status).toBe('open');
+    expect(Number(h.position().size)).toBe(1);
+  });
+
+
   it('RSK-13 chaos seed 1 run 29: a stop-loss close whose fill arrives before the position update retires the positions as soon as the venue is flat, leaving no exit resting against a flat position', async () => {
     const clock = new SimClock(0);
     const h = await startHarness({ clock, params: { stopLossEnabled: true, stopLossPct: '2.0' }, wrapVenue: lagPositionAfterStopLossFill(clock, 300) });

@@ -35,6 +35,10 @@ export interface LighterVenueOptions {
   /** WebSocket reconnect policy (default 250 ms doubling to 10 s, 25 % jitter). */
   reconnect?: BackoffPolicy;
   pingEveryMs?: number;
+  /** Wait for a subscription's first frame before subscribing again (default 5 000 ms). */
+  snapshotTimeoutMs?: number;
+  /** A fill without a position update for this long gets a REST position read (default 2 000 ms). */
+  positionFollowUpMs?: number;
   auth?: AuthTokenOptions;
   /** Resting-order lifetime when a request names none (default 28 days). */
   defaultOrderLifetimeMs?: number;

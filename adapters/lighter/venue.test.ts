@@ -6,7 +6,7 @@ import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isVenueError, type VenueStreamEvent } from '../types.ts';
 import type { LighterLogger } from './common/logger.ts';
-import { startSimVenue, testKey, type SimVenueSetup } from './testing.ts';
+import { startSimVenue, TEST_ACCOUNT, testKey, type SimVenueSetup } from './testing.ts';
 import { createLighterVenue, wsUrlFor } from './venue.ts';
 
 const open: SimVenueSetup[] = [];
@@ -102,6 +102,50 @@ describe('LighterVenue', () => {
     expect(Number(report.position.size)).toBe(1);
     // The fill was seen once: from the snapshot after the reconnect, not again from the report.
     expect(events.filter((e) => e.type === 'order.filled')).toHaveLength(1);
+  });
+
+  it('RST-11 chaos seed 1 run 13: a lost first frame of a channel (at start or after a reconnect) is asked for again instead of waited for forever', async () => {
+    const lines: string[] = [];
+    const s = await startSimVenue({ noConnect: true, venue: { logger: capture(lines), snapshotTimeoutMs: 200, reconnect: { baseMs: 50, maxMs: 50, jitter: 0 } } });
+    open.push(s);
+    const trades = `account_all_trades/${TEST_ACCOUNT}`;
+    // The subscription's snapshot is the channel's first frame: it is lost.
+    s.server.control.faults.dropFrames(trades, 1);
+    const started = Date.now();
+    await s.venue.connect();
+    expect(Date.now() - started).toBeLessThan(4_000); // liveness only (the watchdog is 200 ms)
+    expect(lines.filter((l) => l.includes('no snapshot for a subscription') && l.includes(trades))).toHaveLength(1);
+    // After a reconnect the same: the catch-up still comes.
+    const events: VenueStreamEvent[] = [];
+    s.venue.subscribe('TEST', (e) => events.push(e));
+    s.server.control.faults.dropFrames(trades, 1);
+    s.server.control.faults.dropConnections();
+    await waitFor('the catch-up', () => events.some((e) => e.type === 'venue.caught-up'), s);
+    expect(lines.filter((l) => l.includes('no snapshot for a subscription') && l.includes(trades))).toHaveLength(2);
+  });
+
+  it('RST-11 chaos seed 1 run 137: a fill whose position update is lost gets one REST position read; fills followed by their update cost none', async () => {
+    const lines: string[] = [];
+    const s = await startSimVenue({ venue: { logger: capture(lines), positionFollowUpMs: 200 } });
+    open.push(s);
+    const events: VenueStreamEvent[] = [];
+    s.venue.subscribe('TEST', (e) => events.push(e));
+    const positions = () => events.filter((e): e is Extract<VenueStreamEvent, { type: 'position.updated' }> => e.type === 'position.updated').map((e) => e.position.size);
+    await s.venue.placeOrder({ market: 'TEST', clientIndex: 31, side: 'buy', type: 'limit', price: '99.90', size: '1.000', timeInForce: 'post-only', reduceOnly: false });
+    await s.venue.placeOrder({ market: 'TEST', clientIndex: 32, side: 'buy', type: 'limit', price: '99.80', size: '1.000', timeInForce: 'post-only', reduceOnly: false });
+    s.server.control.counterpartyFill('TEST', 31);
+    await waitFor('the first position update', () => positions().length === 1, s);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(s.venue.stats().positionFollowUps).toBe(0);
+    // The position frame that follows the next fill is lost.
+    s.server.control.faults.dropFrames(`account_all/${TEST_ACCOUNT}`, 1);
+    s.server.control.counterpartyFill('TEST', 32);
+    await waitFor('the fill', () => events.filter((e) => e.type === 'order.filled').length === 2, s);
+    expect(positions().map(Number)).toEqual([1]);
+    await waitFor('the position read over REST', () => positions().length === 2, s, 5_000);
+    expect(positions().map(Number)).toEqual([1, 2]);
+    expect(s.venue.stats().positionFollowUps).toBe(1);
+    expect(lines.filter((l) => l.includes('no position update after a fill'))).toHaveLength(1);
   });
 
   it('getOrder finds active and ended orders by client index; unknown indexes are null; an unknown market is rejected', async () => {

@@ -8,7 +8,8 @@
  *   positions — it resolves only after each of those streams delivered its first snapshot.
  * - Steady state runs on the WebSocket: order, fill and position state come from the
  *   stream; REST is used for explicit queries, for the nonce seed and the catch-up after a
- *   reconnect — never for polling (`restCallsPerMinute()` shows the budget).
+ *   reconnect — never for polling (`restCallsPerMinute()` shows the budget); a fill whose
+ *   position update did not come within 2 s gets one REST position read (position-follow-up.ts).
  * - Transactions: nonces are counted locally from one `nextNonce` (VEN-01); an
  *   invalid-nonce answer refetches it and re-signs the SAME transaction (same client
  *   index) (VEN-02); sends go over the WebSocket (ack = "accepted") and over REST while the
@@ -36,6 +37,7 @@ import {
   type VenueStreamEvent,
 } from '../types.ts';
 import { AuthTokens } from './auth.ts';
+import { PositionFollowUp } from './position-follow-up.ts';
 import { Activity, backoffDelay } from './common/backoff.ts';
 import { silentLogger, type LighterLogger } from './common/logger.ts';
 import { DEFAULT_BACKOFF, LighterHttpClient } from './http/client.ts';
@@ -76,6 +78,7 @@ export class LighterVenue implements Venue {
   private closed = false;
   private droppedAt: number | undefined;
   private catchUps = 0;
+  private readonly followUp: PositionFollowUp;
 
   private readonly o: Omit<LighterVenueOptions, 'privateKey'>;
 
@@ -101,6 +104,14 @@ export class LighterVenue implements Venue {
     this.tokens = new AuthTokens(() => this.requireSigner(), this.clock, o.auth);
     this.reads = new LighterReads(this.http, this.ctx, (x) => this.tokens.token(x));
     this.nonces = new NonceManager({ fetchNextNonce: () => this.reads.nextNonce(o.apiKeyIndex) });
+    this.followUp = new PositionFollowUp({
+      clock: this.clock,
+      ...(o.positionFollowUpMs !== undefined ? { waitMs: o.positionFollowUpMs } : {}),
+      read: (market) => this.position(market),
+      deliver: (p) => this.dispatch?.onPosition(p),
+      log: this.log,
+      activity: this.activity,
+    });
   }
 
   // ------------------------------------------------------------------ metrics and tests
@@ -122,6 +133,7 @@ export class LighterVenue implements Venue {
       nonceFetches: this.nonces.fetchCount,
       authTokensMinted: this.tokens.minted,
       catchUps: this.catchUps,
+      positionFollowUps: this.followUp.reads,
     };
   }
 
@@ -170,8 +182,14 @@ export class LighterVenue implements Venue {
       {
         bbo: (market, bbo) => this.emit(market, { type: 'market.bbo', bbo }),
         order: (v) => this.onOrder(v),
-        fill: (f) => this.emit(f.market, { type: 'order.filled', fill: f }),
-        position: (p) => this.emit(p.market, { type: 'position.updated', position: p }),
+        fill: (f) => {
+          this.emit(f.market, { type: 'order.filled', fill: f });
+          this.followUp.fillSeen(f.market);
+        },
+        position: (p) => {
+          this.followUp.positionSeen(p.market);
+          this.emit(p.market, { type: 'position.updated', position: p });
+        },
         live: (key) => this.ws?.markLive(key),
         gap: (key) => this.ws?.resubscribe(key),
       },
@@ -187,6 +205,7 @@ export class LighterVenue implements Venue {
       logger: this.log,
       activity: this.activity,
       ...(this.o.pingEveryMs !== undefined ? { pingEveryMs: this.o.pingEveryMs } : {}),
+      ...(this.o.snapshotTimeoutMs !== undefined ? { snapshotTimeoutMs: this.o.snapshotTimeoutMs } : {}),
       ...(this.o.reconnect ? { reconnect: this.o.reconnect } : {}),
       ...(this.o.random ? { random: this.o.random } : {}),
       ...(this.o.wsProbe ? { probe: this.o.wsProbe } : {}),
@@ -218,6 +237,7 @@ export class LighterVenue implements Venue {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.followUp.close();
     this.listeners.clear();
     await this.ws?.close();
   }
@@ -268,6 +288,7 @@ export class LighterVenue implements Venue {
           for (const o of report.orders) this.dispatch?.onOrder({ order: o }, false);
           for (const f of report.fills) this.dispatch?.onFill(f, false);
           this.dispatch?.onPosition(report.position, false);
+          this.followUp.positionSeen(market);
           this.catchUps++;
           this.emit(market, { type: 'venue.caught-up', report });
         }

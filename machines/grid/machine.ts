@@ -18,7 +18,7 @@ import { sendBackoffMs } from '../position/machine.ts';
 import { isTerminal, newOrderRecord } from '../shared/orders.ts';
 import { bookUpdate, storesBookOnly } from './book.ts';
 import { cooldownEndsAt, nextEntrySize, restingExitCount } from './gate.ts';
-import { planReport, planTotals } from './reconcile.ts';
+import { planReport, planTotals, TOTALS_CONFIRM_MS, totalsDisagree } from './reconcile.ts';
 import type { GridContext } from './types.ts';
 import { routeFill, routeOrderUpdate, spawnInput } from './routing.ts';
 import { riskRegion } from './risk.region.ts';
@@ -68,6 +68,7 @@ export const gridMachine = gridSetup.createMachine({
     sendErrors: 0,
     orphans: [],
     reconciledAt: null,
+    totalsMismatchAt: null,
     startedAt: input.now,
   }),
   on: {
@@ -272,9 +273,27 @@ export const gridMachine = gridSetup.createMachine({
           description: 'Positions have taken the report in; compares the tracked total with the venue position.',
           entry: enqueueActions(({ enqueue }) => enqueue.raise({ type: 'reconcile.check' }, { delay: 0 })),
           on: {
-            'reconcile.check': {
+            'reconcile.check': [
+              {
+                guard: ({ context }) => (context.totalsMismatchAt ?? null) === null && totalsDisagree(planTotals(context)),
+                target: 'confirmingTotals',
+                actions: [
+                  assign(({ context }) => ({ totalsMismatchAt: context.now })),
+                  {
+                    type: 'journal',
+                    params: ({ context }) => ({
+                      type: 'venue.totals-unconfirmed',
+                      level: 'info',
+                      message: `venue position ${context.venue.size} differs from the tracked total; asking the venue again before acting`,
+                      payload: { venuePosition: context.venue.size },
+                    }),
+                  },
+                ],
+              },
+              {
               target: 'cleaning',
               actions: enqueueActions(({ context, enqueue, self }) => {
+                enqueue.assign({ totalsMismatchAt: null });
                 const totals = planTotals(context);
                 const live = self.getSnapshot().children as Record<string, unknown>;
                 for (const j of totals.journal) enqueue({ type: 'journal', params: j });
@@ -293,8 +312,14 @@ export const gridMachine = gridSetup.createMachine({
                   },
                 });
               }),
-            },
+              },
+            ],
           },
+        },
+        confirmingTotals: {
+          description: 'A report disagreed with the tracked total: asks again after a moment, and acts only if the next report still disagrees.',
+          invoke: { src: 'deadline', input: ({ context }) => ({ name: 'totals-confirm', at: context.now + TOTALS_CONFIRM_MS }) },
+          on: { tick: { target: 'reconciling', actions: 'storeEventTime' } },
         },
         cleaning: {
           description: 'Cancels orders of this bot that no machine owns (found by reconciliation).',

@@ -142,6 +142,14 @@ export interface TotalsPlan {
   journal: RoutePlan['journal'];
 }
 
+/** Wait before the report that confirms (or clears) a disagreement of totals. */
+export const TOTALS_CONFIRM_MS = 1_000;
+
+/** Whether a totals plan would retire or adopt anything. */
+export function totalsDisagree(plan: TotalsPlan): boolean {
+  return plan.retire.length > 0 || plan.adoptSize !== undefined;
+}
+
 /** Tracked total vs the venue position, in the grid's direction. */
 export function planTotals(ctx: GridContext): TotalsPlan {
   const out: TotalsPlan = { retire: [], journal: [] };

@@ -116,6 +116,12 @@ export interface GridContext {
   orphans: number[];
   /** Set while a reconcile report is being applied. */
   reconciledAt: number | null;
+  /**
+   * When a report last disagreed with the tracked total (null: the last one agreed). A
+   * disagreement is acted on (retire / adopt) only when the next report, asked for a moment
+   * later, still disagrees: one report can race a fill (chaos seed 1 run 153).
+   */
+  totalsMismatchAt?: number | null;
   startedAt: number;
 }
 

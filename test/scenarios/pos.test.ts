@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeClientIndex, encodeClientIndex, role } from '../../src/domain/client-index.ts';
 import { startHarness, type Harness } from '../harness.ts';
+import { TOTALS_CONFIRM_MS } from '../../machines/grid/reconcile.ts';
 
 const M = 'TEST';
 const num = (s: unknown) => Number(s);
@@ -151,6 +152,11 @@ describe('POS tracked positions', () => {
     h.control.accountMarketTrade(M, 'buy', '2');
     h.control.setBook(M, '99.98', '100.02');
     await h.start();
+    // One report is not enough to adopt (it could race a fill): the venue is asked again.
+    expect(h.events('venue.totals-unconfirmed')).toHaveLength(1);
+    expect(h.events('position.untracked')).toHaveLength(0);
+    expect(h.placed()).toHaveLength(0);
+    await h.advance(TOTALS_CONFIRM_MS);
     const warn = h.events('position.untracked');
     expect(warn).toHaveLength(1);
     expect(warn[0].level).toBe('warning');

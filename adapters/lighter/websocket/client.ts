@@ -6,7 +6,9 @@
  * - The socket is "open" once the server's `connected` greeting arrived; every registered
  *   subscription is then (re)sent, private ones with an auth token asked for at that
  *   moment (a fresh one after a reconnect). A subscription counts as live once its first
- *   `subscribed/…` snapshot arrived on the current connection (`waitSnapshots`).
+ *   `subscribed/…` snapshot arrived on the current connection (`waitSnapshots`). A snapshot
+ *   that does not arrive within `snapshotTimeoutMs` (a lost frame) is asked for again
+ *   (unsubscribe + subscribe), so a start or a catch-up never waits forever.
  * - Keepalive: an app-level `ping` whenever nothing was sent for `pingEveryMs`; server pings
  *   are answered with `pong`; a connection silent for `staleAfterMs` is terminated.
  * - An unexpected close is reported once (`onDown`) and followed by reconnect attempts with
@@ -41,6 +43,8 @@ export interface LighterWsOptions {
   staleAfterMs?: number;
   /** Greeting wait per attempt (default 10 000 ms). */
   connectTimeoutMs?: number;
+  /** Wait for a subscription's snapshot before asking again (default 5 000 ms). */
+  snapshotTimeoutMs?: number;
   /** Reconnect back-off (default 250 ms doubling to 10 s, 25 % jitter). */
   reconnect?: BackoffPolicy;
   random?: () => number;
@@ -66,6 +70,8 @@ interface SubState {
   key: string;
   private: boolean;
   live: boolean;
+  /** Watchdog of the snapshot asked for last. */
+  watchdog?: TimerId;
 }
 
 export const DEFAULT_RECONNECT: BackoffPolicy = { baseMs: 250, maxMs: 10_000, factor: 2, jitter: 0.25 };
@@ -126,6 +132,8 @@ export class LighterWsClient {
     const s = this.subs.get(key);
     if (!s || s.live) return;
     s.live = true;
+    if (s.watchdog !== undefined) this.o.clock.clearTimeout(s.watchdog);
+    s.watchdog = undefined;
     if (s.private) this.authFailures = 0;
     const w = this.snapshotWaiters;
     this.snapshotWaiters = [];
@@ -217,6 +225,20 @@ export class LighterWsClient {
     const frame: Record<string, unknown> = { type: 'subscribe', channel: s.key };
     if (s.private) frame.auth = this.o.authToken(refused ? { refused: true } : { fresh });
     this.send(frame);
+    this.armSnapshotWatchdog(s);
+  }
+
+  /** Asks again for a snapshot that did not come (its frame was lost) on this connection. */
+  private armSnapshotWatchdog(s: SubState): void {
+    if (s.watchdog !== undefined) this.o.clock.clearTimeout(s.watchdog);
+    const ws = this.ws;
+    const ms = this.o.snapshotTimeoutMs ?? 5_000;
+    s.watchdog = this.o.clock.setTimeout(() => {
+      s.watchdog = undefined;
+      if (this.ws !== ws || !this.open || s.live || this.subs.get(s.key) !== s) return;
+      this.log.warn('lighter ws: no snapshot for a subscription; subscribing again', { channel: s.key, waitedMs: ms });
+      this.resubscribe(s.key);
+    }, ms);
   }
 
   private armKeepalive(ws: WebSocket): void {
@@ -362,7 +384,11 @@ export class LighterWsClient {
     this.open = false;
     if (this.keepalive !== undefined) this.o.clock.clearTimeout(this.keepalive);
     this.keepalive = undefined;
-    for (const s of this.subs.values()) s.live = false;
+    for (const s of this.subs.values()) {
+      s.live = false;
+      if (s.watchdog !== undefined) this.o.clock.clearTimeout(s.watchdog);
+      s.watchdog = undefined;
+    }
     for (const [id, tx] of this.pending) {
       this.o.clock.clearTimeout(tx.timer);
       tx.reject(new VenueError('outcome-unknown', `WebSocket ${reason} before the acknowledgement of ${id}; the transaction may or may not have been executed`, { reason: 'ws-closed' }));
@@ -397,6 +423,7 @@ export class LighterWsClient {
     this.open = false;
     if (this.keepalive !== undefined) this.o.clock.clearTimeout(this.keepalive);
     if (this.greeting !== undefined) this.o.clock.clearTimeout(this.greeting);
+    for (const s of this.subs.values()) if (s.watchdog !== undefined) this.o.clock.clearTimeout(s.watchdog);
     const ws = this.ws;
     this.ws = undefined;
     for (const [, tx] of this.pending) {
