@@ -181,7 +181,8 @@ ${RUN_HELP}`,
   },
   chaos: {
     summary: 'crash-safety harness: the simulator server here, the bot as child processes, seeded faults and kill -9 (docs/reliability.md)',
-    usage: `grid-bot chaos [--runs N] [--seed S] [--run K] [--parallel P] [--report FILE] [--keep] [--trace]
+    usage: `grid-bot chaos [--variant V] [--runs N] [--seed S] [--run K] [--parallel P] [--report FILE] [--keep] [--trace]
+      --variant V     strategy the bots run: dynamic-grid (default) or range-grid
       --runs N        runs 1..N of the seed (default 20)
       --seed S        batch seed (default 1); run K of seed S always has the same fault plan
       --run K         replay only run K of the seed
@@ -190,7 +191,7 @@ ${RUN_HELP}`,
       --keep          keep every run's directory (store, journal, child output), not only failing ones
       --trace         print each injected fault
   exit 0 no violation, 1 a violation (each printed with its seed, run and replay command)`,
-    options: { ...COMMON, runs: { type: 'string' }, seed: { type: 'string' }, run: { type: 'string' }, parallel: { type: 'string' }, report: { type: 'string' }, keep: { type: 'boolean' }, trace: { type: 'boolean' } },
+    options: { ...COMMON, variant: { type: 'string' }, runs: { type: 'string' }, seed: { type: 'string' }, run: { type: 'string' }, parallel: { type: 'string' }, report: { type: 'string' }, keep: { type: 'boolean' }, trace: { type: 'boolean' } },
     run: (v, io) => chaosCommand(v, io),
   },
   variants: {
@@ -556,6 +557,8 @@ async function chaosCommand(v: Record<string, string | boolean | undefined>, io:
   const seed = v.seed === undefined ? 1 : Number(v.seed);
   if (typeof v.seed === 'string' && !/^-?\d+$/.test(v.seed)) throw new UsageError(`--seed ${v.seed} must be an integer`);
   if (!Number.isSafeInteger(seed)) throw new UsageError(`--seed ${String(v.seed)} must be an integer`);
+  const variant = v.variant === undefined ? 'dynamic-grid' : String(v.variant);
+  if (variant !== 'dynamic-grid' && variant !== 'range-grid') throw new UsageError(`--variant ${variant} is not one the chaos harness runs; allowed dynamic-grid, range-grid`);
   const { runChaos } = await import('./chaos/batch.ts');
   const { formatReport } = await import('./chaos/report.ts');
   const { writeFileSync } = await import('node:fs');
@@ -563,6 +566,7 @@ async function chaosCommand(v: Record<string, string | boolean | undefined>, io:
     seed,
     runs,
     parallel,
+    variant,
     ...(only !== undefined ? { only } : {}),
     ...(v.keep === true ? { keepDirs: true } : {}),
     ...(v.trace === true ? { trace: (l: string) => io.out.line(l) } : {}),

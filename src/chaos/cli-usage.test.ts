@@ -15,6 +15,7 @@ describe('grid-bot chaos usage', () => {
     [['--run', '0'], 'error: --run 0 must be an integer ≥ 1'],
     [['--seed', 'abc'], 'error: --seed abc must be an integer'],
     [['--bogus'], 'error: unknown option --bogus for grid-bot chaos; see grid-bot help chaos'],
+    [['--variant', 'trailing-grid'], 'error: --variant trailing-grid is not one the chaos harness runs; allowed dynamic-grid, range-grid'],
   ])('%j exits 2: %s', async (args, message) => {
     const t = io();
     expect(await main(['chaos', ...args], t.io)).toBe(2);
@@ -24,6 +25,6 @@ describe('grid-bot chaos usage', () => {
   it('help chaos names every option and the replay flag', async () => {
     const t = io();
     expect(await main(['help', 'chaos'], t.io)).toBe(0);
-    for (const flag of ['--runs N', '--seed S', '--run K', '--parallel P', '--report FILE']) expect(t.out.join('\n')).toContain(flag);
+    for (const flag of ['--variant V', '--runs N', '--seed S', '--run K', '--parallel P', '--report FILE']) expect(t.out.join('\n')).toContain(flag);
   });
 });

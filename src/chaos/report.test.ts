@@ -49,6 +49,15 @@ describe('chaos report', () => {
     expect(text).toContain('seed 9 run 2 orphan-order: live sell …');
     expect(text).toContain('replay: npm run chaos -- --seed 9 --run 2');
     expect(buildReport(9, [result(1)], 10).ok).toBe(true);
+    expect(r.variant).toBe('dynamic-grid');
+    expect(text).toContain('chaos report: dynamic-grid, seed 9');
+  });
+
+  it('names the variant that ran, and its replay command selects it', () => {
+    const r = buildReport(3, [result(4, { seed: 3, variant: 'range-grid', violations: [{ invariant: 'live-entries-exceed-max-resting', detail: '7 live entry orders > max_resting_orders 6' }] })], 100, 'range-grid');
+    expect(r.variant).toBe('range-grid');
+    expect(r.violations[0]!.replay).toBe('npm run chaos -- --variant range-grid --seed 3 --run 4');
+    expect(formatReport(r)).toContain('chaos report: range-grid, seed 3, 1 runs, 1 VIOLATIONS');
   });
 });
 

@@ -1,5 +1,5 @@
 /**
- * The report of a chaos batch: runs, faults injected by kind, restarts, invariant violations
+ * The report of a chaos batch: the strategy variant that ran, runs, faults injected by kind, restarts, invariant violations
  * (each with the seed and run that replay it), time to reconcile after a restart (p50/p99),
  * and what the venue saw (fills, post-only cancels, transactions) as evidence that the runs
  * traded. Text for people, JSON for tools.
@@ -18,6 +18,8 @@ export interface Percentiles {
 }
 
 export interface ChaosReport {
+  /** Strategy variant the bots ran (dynamic-grid or range-grid). */
+  variant: string;
   seed: number;
   runs: number;
   ok: boolean;
@@ -40,15 +42,16 @@ export function percentile(values: number[], q: number): number | null {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }
 
-export function replayCommand(seed: number, run: number): string {
-  return `npm run chaos -- --seed ${seed} --run ${run}`;
+export function replayCommand(seed: number, run: number, variant = 'dynamic-grid'): string {
+  return `npm run chaos -- ${variant === 'dynamic-grid' ? '' : `--variant ${variant} `}--seed ${seed} --run ${run}`;
 }
 
-export function buildReport(seed: number, results: RunResult[], totalWallMs: number): ChaosReport {
+export function buildReport(seed: number, results: RunResult[], totalWallMs: number, variant = 'dynamic-grid'): ChaosReport {
   const faults = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
   for (const r of results) for (const [k, n] of Object.entries(r.injected)) faults[k as FaultKind] += n ?? 0;
   const stat = (xs: number[]): Percentiles => ({ count: xs.length, p50: percentile(xs, 0.5), p99: percentile(xs, 0.99), max: xs.length ? Math.max(...xs) : null });
   return {
+    variant,
     seed,
     runs: results.length,
     ok: results.every((r) => r.violations.length === 0),
@@ -57,7 +60,7 @@ export function buildReport(seed: number, results: RunResult[], totalWallMs: num
     restarts: results.reduce((t, r) => t + r.restarts, 0),
     reconcileMs: stat(results.flatMap((r) => r.reconcileMs)),
     reconcileAfterConnectMs: stat(results.flatMap((r) => r.reconcileAfterConnectMs)),
-    violations: results.flatMap((r) => r.violations.map((v) => ({ seed: r.seed, run: r.run, invariant: v.invariant, detail: v.detail, replay: replayCommand(r.seed, r.run), ...(r.dir ? { dir: r.dir } : {}) }))),
+    violations: results.flatMap((r) => r.violations.map((v) => ({ seed: r.seed, run: r.run, invariant: v.invariant, detail: v.detail, replay: replayCommand(r.seed, r.run, variant), ...(r.dir ? { dir: r.dir } : {}) }))),
     venue: {
       fills: results.reduce((t, r) => t + r.stats.fills, 0),
       entryFills: results.reduce((t, r) => t + r.stats.entryFills, 0),
@@ -72,7 +75,7 @@ export function buildReport(seed: number, results: RunResult[], totalWallMs: num
 export function formatReport(r: ChaosReport): string {
   const s = (ms: number | null) => (ms === null ? 'n/a' : `${(ms / 1000).toFixed(2)} s`);
   const lines = [
-    `chaos report: seed ${r.seed}, ${r.runs} runs, ${r.violations.length === 0 ? '0 violations' : `${r.violations.length} VIOLATIONS`} (${s(r.wallMs.total)} wall, ${s(r.wallMs.perRunP50)} per run p50)`,
+    `chaos report: ${r.variant}, seed ${r.seed}, ${r.runs} runs, ${r.violations.length === 0 ? '0 violations' : `${r.violations.length} VIOLATIONS`} (${s(r.wallMs.total)} wall, ${s(r.wallMs.perRunP50)} per run p50)`,
     `faults injected: ${r.faultsTotal}`,
     ...Object.entries(r.faults).map(([k, n]) => `  ${k.padEnd(20)} ${n}`),
     `restarts (after kill -9): ${r.restarts}`,

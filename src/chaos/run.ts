@@ -4,6 +4,10 @@
  * bot as a `grid-bot run` child on a fresh SQLite store, a seeded price path and the seeded
  * fault plan (plan.ts). Kills are SIGKILL followed by a restart on the same store.
  *
+ * Variants: `dynamic-grid` (default; config as before, unchanged) or `range-grid` (config from
+ * range-plan.ts; the same fault plan and price path for a given seed and run). The bot's view
+ * is read through the variant registry (identity, machine version, `status()`; bot-view.ts).
+ *
  * Sequence: start the simulator → spawn the bot and wait for "venue connected" → start the
  * path, the venue poller (checkVenue every POLL_MS) and the fault timers → after `activeMs`:
  * clear every fault, wait for the (last) bot to reconcile, let it trade on fault-free for
@@ -13,7 +17,8 @@
  *
  * Invariants:
  * - Every violation is kept with the seed and run that replay it; the run's directory (store,
- *   journal, config, child output) is kept when something was violated, removed otherwise.
+ *   journal, config, child output, plan, the venue's orders and fills in venue.json) is kept
+ *   when something was violated, removed otherwise.
  * - Nothing outlives `runOne`: the simulator is closed, timers are cleared and the child is
  *   SIGKILLed if it would not stop.
  * - The private key reaches the child through its environment only.
@@ -23,26 +28,31 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BTC, simMarket } from '../../adapters/sim/index.ts';
 import { CHAIN_ID } from '../../adapters/lighter/constants.ts';
-import { MACHINE_VERSION, type GridContext } from '../../machines/grid/types.ts';
+import { decodeClientIndex } from '../domain/client-index.ts';
 import { Dec } from '../domain/decimal.ts';
 import type { JournalLine } from '../observability/journal.ts';
 import { botKey, type BotIdentity } from '../persistence/envelope.ts';
 import { openKeyv } from '../persistence/keyv-store.ts';
 import { SnapshotStore } from '../persistence/snapshot-store.ts';
-import { buildStatus } from '../runtime/status.ts';
 import { SystemClock } from '../runtime/clock.ts';
 import { startLighterSim } from '../venue-sim/index.ts';
 import type { LighterSimServer } from '../venue-sim/types.ts';
+import { registeredVariant } from '../variants/installed.ts';
 import { BotProcess } from './bot-process.ts';
+import { botViewOf, type PersistedSnapshot } from './bot-view.ts';
 import { checkFinal, checkVenue, type BotView, type VenueRecords, type Violation } from './invariants.ts';
 import { planRun, type FaultKind, type PlannedFault, type RunPlan } from './plan.ts';
 import { PricePath } from './price-path.ts';
+import { maxRangeExits, planRange, rangeStrategyYaml, type RangePlan } from './range-plan.ts';
 
 export const CHAOS_MARKET = 'BTC';
 export const CHAOS_ACCOUNT = 1;
 export const CHAOS_API_KEY = 3;
 export const CHAOS_SLOT = 1;
 export const CHAOS_MAX_ORDERS = 4;
+/** Strategy variants the harness runs (`--variant`); dynamic-grid is the default. */
+export const CHAOS_VARIANTS = ['dynamic-grid', 'range-grid'] as const;
+export type ChaosVariant = (typeof CHAOS_VARIANTS)[number];
 const POLL_MS = 25;
 const FAST_POLL_MS = 2;
 /** Wall ms the bot gets to connect / reconcile (process start-up included) before it counts as stuck. */
@@ -61,7 +71,10 @@ export interface ChaosKey {
 export interface RunResult {
   seed: number;
   run: number;
-  direction: 'buy' | 'sell';
+  /** Absent in results of older builds = dynamic-grid. */
+  variant?: ChaosVariant;
+  /** Grid direction (neutral: range grid only). */
+  direction: 'buy' | 'sell' | 'neutral';
   /** Faults actually injected, by kind (a pick with nothing to act on is not counted). */
   injected: Partial<Record<FaultKind, number>>;
   planned: number;
@@ -81,18 +94,35 @@ export interface RunOneOptions {
   seed: number;
   run: number;
   key: ChaosKey;
+  /** Strategy variant the bot runs (default dynamic-grid). */
+  variant?: ChaosVariant;
   /** Keep the run directory even when nothing was violated. */
   keepDir?: boolean;
   /** Progress lines (debug). */
   trace?: (line: string) => void;
 }
 
-function botYaml(sim: LighterSimServer, plan: RunPlan, store: string): string {
+function botYaml(sim: LighterSimServer, plan: RunPlan, store: string, range: RangePlan | null): string {
+  const strategy = range
+    ? rangeStrategyYaml(range)
+    : `{ kind: dynamic-grid, direction: ${plan.direction}, order_notional_usd: 100, target_leverage: 10, take_profit: 0.5, grid_step: 0.0003, max_orders: ${CHAOS_MAX_ORDERS}, wait_time: 1, max_margin_usd: 500 }`;
   return (
     `venue:\n  kind: lighter\n  rest_url: ${sim.restUrl}\n  ws_url: ${sim.wsUrl}\n  chain_id: ${sim.chainId}\n  account_index: ${CHAOS_ACCOUNT}\n  api_key_index: ${CHAOS_API_KEY}\n` +
     `market: ${CHAOS_MARKET}\nstore: ${store}\ninstance_slot: ${CHAOS_SLOT}\n` +
-    `strategy: { kind: dynamic-grid, direction: ${plan.direction}, order_notional_usd: 100, target_leverage: 10, take_profit: 0.5, grid_step: 0.0003, max_orders: ${CHAOS_MAX_ORDERS}, wait_time: 1, max_margin_usd: 500 }\n`
+    `strategy: ${strategy}\n`
   );
+}
+
+/** The venue-side bounds of the checks: dynamic grid max_orders; range grid its levels and max_resting_orders. */
+function venueBounds(plan: RunPlan, range: RangePlan | null): Pick<VenueRecords, 'direction' | 'maxOrders' | 'maxOrdersName' | 'exitsBy' | 'maxEntries'> {
+  if (!range) return { direction: plan.direction, maxOrders: CHAOS_MAX_ORDERS };
+  return {
+    direction: range.direction === 'long' ? 'buy' : range.direction === 'short' ? 'sell' : 'neutral',
+    maxOrders: maxRangeExits(range),
+    maxOrdersName: range.direction === 'neutral' ? 'grid_count + 1' : 'grid_count',
+    exitsBy: 'role',
+    maxEntries: range.maxRestingOrders,
+  };
 }
 
 /** Journal lines; a line cut short by a kill is skipped. */
@@ -115,6 +145,9 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export async function runOne(opts: RunOneOptions): Promise<RunResult> {
   const t0 = Date.now();
   const plan = planRun(opts.seed, opts.run);
+  const variant: ChaosVariant = opts.variant ?? 'dynamic-grid';
+  const range = variant === 'range-grid' ? planRange(plan) : null;
+  const bounds = venueBounds(plan, range);
   const trace = opts.trace ?? (() => undefined);
   const dir = mkdtempSync(join(tmpdir(), `chaos-${opts.seed}-${opts.run}-`));
   const store = join(dir, 'bot.sqlite');
@@ -149,7 +182,7 @@ export async function runOne(opts: RunOneOptions): Promise<RunResult> {
   });
   const c = sim.control;
   const path = new PricePath(c, { market: CHAOS_MARKET, bid: BTC.book.bid, ask: BTC.book.ask, tickSize: BTC.info.tickSize, seed: plan.pathSeed, tickMs: plan.tickMs, stepTicks: plan.stepTicks, reversion: plan.reversion });
-  writeFileSync(config, botYaml(sim, plan, store));
+  writeFileSync(config, botYaml(sim, plan, store, range));
   const args = ['run', '--config', config, '--events', events, '--status-every', '1h'];
   const env = { LIGHTER_API_PRIVATE_KEY: opts.key.privateKey };
 
@@ -161,12 +194,12 @@ export async function runOne(opts: RunOneOptions): Promise<RunResult> {
   /** When the last delayed answer taken so far will have been written. */
   let ackUntil = 0;
   const records = (): VenueRecords => ({
-    direction: plan.direction,
+    ...bounds,
     slot: CHAOS_SLOT,
-    maxOrders: CHAOS_MAX_ORDERS,
     position: c.positionOf(CHAOS_MARKET).size,
     liveOrders: c.liveOrders(CHAOS_MARKET),
     fills: c.accountFills(CHAOS_MARKET),
+    now: serverClock.now(),
   });
 
   /** SIGKILL the bot (if up) and start it again on the same store after `after` ms. */
@@ -338,7 +371,8 @@ export async function runOne(opts: RunOneOptions): Promise<RunResult> {
     while (restarting) await restarting;
     const last = bot;
     const lastStart = starts.at(-1)!;
-    const reconciled = () => journalLines(events).some((l) => l.type === 'venue.reconciled' && Date.parse(l.time) >= lastStart);
+    const ends = reconcileEnds(variant);
+    const reconciled = () => journalLines(events).some((l) => ends.includes(l.type) && Date.parse(l.time) >= lastStart);
     if (!(await last.waitFor(reconciled, START_TIMEOUT_MS))) {
       violate({ invariant: 'not-reconciled', detail: `the bot started at +${lastStart - t0} ms did not reconcile within ${START_TIMEOUT_MS} ms (running: ${last.running})` });
     }
@@ -348,7 +382,8 @@ export async function runOne(opts: RunOneOptions): Promise<RunResult> {
     path.freeze();
     await sleep(Math.max(SETTLE_MS, ackUntil - Date.now() + SETTLE_MS));
     clearInterval(poller);
-    for (const v of checkVenue(records())) violate(v);
+    const { now: _sampledAt, ...atStop } = records(); // the final check grants no flatten grace
+    for (const v of checkVenue(atStop)) violate(v);
 
     trace(`${Date.now() - t0} ms: SIGINT`);
     last.interrupt();
@@ -365,15 +400,16 @@ export async function runOne(opts: RunOneOptions): Promise<RunResult> {
     trace(`${Date.now() - t0} ms: the bot stopped (${JSON.stringify(exit)})`);
     // Final: the venue's records against the persisted snapshot.
     const rec = records();
-    const view = await loadBotView(store, violate);
+    const view = await loadBotView(store, variant, violate);
     if (view) for (const v of checkFinal(rec, view)) violate(v);
     const journal = journalLines(events);
     for (const l of journal.filter((x) => x.level === 'error')) violate({ invariant: 'bot-error', detail: `${l.time} ${l.type}: ${l.message}` });
     const fills = rec.fills;
-    const times = reconcileTimes(journal, starts);
+    const times = reconcileTimes(journal, starts, reconcileEnds(variant));
     stats = {
       fills: fills.length,
-      entryFills: journal.filter((l) => l.type === 'entry.filled').length,
+      // dynamic grid: entry.filled; range grid: level.filled of an entry order.
+      entryFills: journal.filter((l) => l.type === 'entry.filled' || (l.type === 'level.filled' && decodeClientIndex(Number(l.payload?.clientIndex))?.role.kind === 'entry')).length,
       postOnlyCancels: c.allOrders(CHAOS_MARKET).filter((o) => o.cancelReason === 'post-only').length,
       txs: c.txLog().length,
       priceMoves: path.moves,
@@ -381,7 +417,8 @@ export async function runOne(opts: RunOneOptions): Promise<RunResult> {
     return {
       seed: opts.seed,
       run: opts.run,
-      direction: plan.direction,
+      variant,
+      direction: bounds.direction,
       injected,
       planned: plan.faults.length,
       restarts: starts.length - 1,
@@ -394,7 +431,7 @@ export async function runOne(opts: RunOneOptions): Promise<RunResult> {
     };
   } catch (err) {
     if (!(err instanceof Abort)) violate({ invariant: 'bot-exit', detail: `runner error: ${(err as Error).stack ?? String(err)}` });
-    return { seed: opts.seed, run: opts.run, direction: plan.direction, injected, planned: plan.faults.length, restarts: starts.length - 1, reconcileMs: [], reconcileAfterConnectMs: [], violations, stats, wallMs: Date.now() - t0, dir };
+    return { seed: opts.seed, run: opts.run, variant, direction: bounds.direction, injected, planned: plan.faults.length, restarts: starts.length - 1, reconcileMs: [], reconcileAfterConnectMs: [], violations, stats, wallMs: Date.now() - t0, dir };
   } finally {
     for (const t of timers) clearTimeout(t);
     if (poller) clearInterval(poller);
@@ -405,11 +442,14 @@ export async function runOne(opts: RunOneOptions): Promise<RunResult> {
       await bot.done;
       outputs.push(`--- start ${starts.length} (killed at the end of the run)\n${bot.stdout}\n${bot.stderr}`);
     }
+    // The venue's side of a kept run (for diagnosis): position, every order and fill of the account.
+    const venueDump = violations.length > 0 || opts.keepDir ? { position: c.positionOf(CHAOS_MARKET), orders: c.allOrders(CHAOS_MARKET), fills: c.accountFills(CHAOS_MARKET) } : null;
     await sim.close();
     serverClock.clearAll();
-    if (violations.length > 0 || opts.keepDir) {
+    if (venueDump) {
       writeFileSync(join(dir, 'output.txt'), outputs.join('\n'));
-      writeFileSync(join(dir, 'plan.json'), JSON.stringify(plan, null, 2));
+      writeFileSync(join(dir, 'venue.json'), JSON.stringify(venueDump, null, 2));
+      writeFileSync(join(dir, 'plan.json'), JSON.stringify(range ? { ...plan, variant, range } : plan, null, 2));
     } else rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -417,18 +457,27 @@ export async function runOne(opts: RunOneOptions): Promise<RunResult> {
 class Abort extends Error {}
 
 /**
+ * Journal types that end a reconciliation (the bot opened its gate and trades): venue.reconciled;
+ * for the range grid also reconcile.ledger-mismatch, which it journals INSTEAD when the level
+ * ledger differs from the venue position (it trades on; a lasting mismatch fails tracked-total).
+ */
+export function reconcileEnds(variant: ChaosVariant): string[] {
+  return variant === 'range-grid' ? ['venue.reconciled', 'reconcile.ledger-mismatch'] : ['venue.reconciled'];
+}
+
+/**
  * Reconcile times of every restart, wall ms: `fromStart` = spawn → its first venue.reconciled
  * (Node and module start-up included); `fromConnect` = its live.started (venue connected) →
  * that venue.reconciled. A start killed before it reconciled has no entry.
  */
-export function reconcileTimes(journal: JournalLine[], starts: number[]): { fromStart: number[]; fromConnect: number[] } {
+export function reconcileTimes(journal: JournalLine[], starts: number[], ends: string[] = ['venue.reconciled']): { fromStart: number[]; fromConnect: number[] } {
   const fromStart: number[] = [];
   const fromConnect: number[] = [];
   for (let i = 1; i < starts.length; i++) {
     const from = starts[i]!;
     const to = starts[i + 1] ?? Infinity;
     const mine = journal.filter((l) => Date.parse(l.time) >= from && Date.parse(l.time) < to);
-    const hit = mine.find((l) => l.type === 'venue.reconciled');
+    const hit = mine.find((l) => ends.includes(l.type));
     if (!hit) continue;
     fromStart.push(Date.parse(hit.time) - from);
     const started = mine.find((l) => l.type === 'live.started');
@@ -437,8 +486,14 @@ export function reconcileTimes(journal: JournalLine[], starts: number[]): { from
   return { fromStart, fromConnect };
 }
 
-async function loadBotView(store: string, violate: (v: Violation) => void): Promise<BotView | null> {
-  const identity: BotIdentity = { venue: 'lighter', account: String(CHAOS_ACCOUNT), market: CHAOS_MARKET, slot: CHAOS_SLOT, variant: 'dynamic-grid' };
+/**
+ * The bot's persisted view, loaded as the bot itself would: identity and machine version of
+ * `variant` from the registry, the status from the variant's `status()` (bot-view.ts).
+ */
+async function loadBotView(store: string, variant: ChaosVariant, violate: (v: Violation) => void): Promise<BotView | null> {
+  const reg = registeredVariant(variant);
+  if (!reg) throw new Error(`variant ${variant} is not registered`);
+  const identity: BotIdentity = { venue: 'lighter', account: String(CHAOS_ACCOUNT), market: CHAOS_MARKET, slot: CHAOS_SLOT, variant };
   let opened;
   try {
     opened = await openKeyv(store);
@@ -447,20 +502,14 @@ async function loadBotView(store: string, violate: (v: Violation) => void): Prom
     return null;
   }
   try {
-    const env = await new SnapshotStore(opened.keyv).load(botKey(identity), { machineVersion: MACHINE_VERSION, bot: identity });
+    const env = await new SnapshotStore(opened.keyv).load(botKey(identity), { machineVersion: reg.variant.machineVersion, bot: identity });
     if (!env) {
       violate({ invariant: 'snapshot-loads', detail: `no snapshot for ${botKey(identity)} in ${store}` });
       return null;
     }
-    const snap = env.snapshot as { status: string; value: unknown; context: GridContext };
+    const snap = env.snapshot as PersistedSnapshot;
     if (snap.status !== 'active') violate({ invariant: 'snapshot-loads', detail: `the stored snapshot has status ${snap.status}` });
-    const s = buildStatus(snap);
-    return {
-      venuePosition: s.venuePosition,
-      trackedSize: s.trackedSize,
-      entryClientIndex: snap.context.entry?.clientIndex ?? null,
-      positions: s.positions.map((p) => ({ n: p.n, size: p.size, remaining: p.remaining, exitClientIndex: p.exit?.clientIndex ?? null })),
-    };
+    return botViewOf(variant, snap, (s) => reg.variant.status(s));
   } catch (err) {
     violate({ invariant: 'snapshot-loads', detail: `the stored snapshot does not load: ${(err as Error).message}` });
     return null;
@@ -468,4 +517,3 @@ async function loadBotView(store: string, violate: (v: Violation) => void): Prom
     await opened.close();
   }
 }
-
