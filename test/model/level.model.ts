@@ -6,13 +6,15 @@
  * - one live order per level: the entry and an exit are never live together, at most one exit
  *   is live, and every new order gets a client index never used before by this level;
  * - exits are reduce-only on a long/short grid (input), entries post-only and not reduce-only;
- * - `idle` after an exit only when the venue reported exit fills covering the entry's fill.
+ * - `idle` after an exit only when the venue reported exit fills covering the entry's fill;
+ * - a partially filled entry keeps resting exactly while what filled could not be exited alone
+ *   (below the market minimums at the exit price; variant with minimums), else it is cancelled.
  * Probe: a `level.suspend` from every abstract state ends in `parked` or `idle` with no
  * resting entry.
  */
 import type { EventObject } from 'xstate';
 import { Dec, type DecValue } from '../../src/domain/decimal.ts';
-import { currentExit, remainingOf } from '../../machines/variants/range-grid/level.logic.ts';
+import { currentExit, exitBelowMinimum, remainingOf } from '../../machines/variants/range-grid/level.logic.ts';
 import { levelMachine } from '../../machines/variants/range-grid/level.machine.ts';
 import type { LevelContext, LevelInput } from '../../machines/variants/range-grid/types.ts';
 import { isTerminal } from '../../machines/shared/orders.ts';
@@ -40,7 +42,7 @@ const rec = (o: OrderRecord | null) => (o ? `${o.status}${new Dec(o.filled).gt(0
 
 function abstract(s: Snap): string {
   const c = ctxOf(s);
-  return JSON.stringify([s.status, s.value, rec(c.entry), rec(currentExit(c)), c.exits.length > 1, c.suspended, c.disarmed, c.pending !== null, c.n !== null, new Dec(remainingOf(c)).isZero()]);
+  return JSON.stringify([s.status, s.value, rec(c.entry), rec(currentExit(c)), c.exits.length > 1, c.suspended, c.disarmed, c.pending !== null, c.n !== null, new Dec(remainingOf(c)).isZero(), exitBelowMinimum(c)]);
 }
 
 function answers(s: Snap): EventObject[] {
@@ -120,11 +122,28 @@ const budget = {
   },
 };
 
+/**
+ * Market minimums of 0.001 / 30 USD: half of the 0.5 entry (0.25 × 100 = 25 USD at its exit)
+ * cannot be exited alone and keeps resting; a further quarter (0.375 → 37.5 USD) can.
+ */
+const minimums = {
+  input: { ...base, minBase: '0.001', minQuote: '30', arm: { side: 'buy', price: '98', size: '0.5' } } as LevelInput,
+  // The full alphabet (and a quarter fill) while the entry lives; only progress after it.
+  events: (s: Snap): EventObject[] => {
+    if (!['entryPlacing', 'entryResting', 'entryCancelling'].includes(top(s))) return progress(s);
+    const c = ctxOf(s);
+    const e = c.entry;
+    const more = s.status === 'active' && e && !isTerminal(e) && new Dec(e.filled).gt(0) && new Dec(e.filled).lt(e.size);
+    return more ? [...events(s), { type: 'level.fill', fill: fillOf(e, new Dec(e.size).div(4).toFixed(), c.now + 1_000), at: c.now + 1_000, book: c.book } as EventObject] : events(s);
+  },
+};
+
 export const levelVariants: Variant[] = [
   { label: 'long leg', input: { ...base, arm: { side: 'buy', price: '98', size: '0.5' } } },
   { label: 'idle start', input: base, focus: (s) => ['idle', 'awaitingN', 'entryPlacing'].includes(top(s)), halt: false },
   { label: 'short leg', input: { ...base, arm: { side: 'sell', price: '98', size: '0.5' }, book: { bid: '97', ask: '97.02' } }, focus: (s) => ['holding', 'exitResting'].includes(top(s)), halt: false },
   { label: 'top edge (no exit level)', input: { ...base, exitSell: null, arm: { side: 'buy', price: '98', size: '0.5' } }, focus: (s) => ['entryResting', 'holding', 'parked'].includes(top(s)), halt: false },
+  { label: 'partial fill below the exit minimum', ...minimums },
   { label: '68 exits then a fresh n', input: { ...base, arm: { side: 'buy', price: '98', size: '0.5' } }, ...budget, halt: false, targetedOnly: true },
 ];
 
@@ -165,8 +184,12 @@ function invariants({ snap, prev, run }: StepCheck): string[] {
     if (isEntry && (!o.postOnly || o.reduceOnly)) out.push(`entry ${o.clientIndex} is not post-only / is reduce-only`);
     if (!isEntry && o.reduceOnly !== c.reduceOnlyExits) out.push(`exit ${o.clientIndex} reduce-only ${o.reduceOnly} on a grid whose exits are ${c.reduceOnlyExits ? '' : 'not '}reduce-only`);
   }
-  // idle after an exit only when the venue's exit fills cover the entry's fill.
+  // The rest of a partially filled entry is cancelled only when disarmed / suspended or when what
+  // filled can be exited alone; it keeps resting only while its exit would be below the minimums.
   const prevC = ctxOf(prev);
+  if (top(snap) === 'entryCancelling' && top(prev) !== 'entryCancelling' && !c.disarmed && exitBelowMinimum(c)) out.push(`the rest of entry ${c.entry!.clientIndex} cancelled while ${c.entry!.filled} filled is below the exit minimum`);
+  if (top(snap) === 'entryResting' && c.entry && !isTerminal(c.entry) && new Dec(c.entry.filled).gt(0) && !exitBelowMinimum(c)) out.push(`entry ${c.entry.clientIndex} keeps resting with ${c.entry.filled} filled, enough to exit`);
+  // idle after an exit only when the venue's exit fills cover the entry's fill.
   if (top(snap) === 'idle' && top(prev) !== 'idle' && prevC.entry && new Dec(prevC.entry.filled).gt(0) && prevC.exits.length > 0) {
     const last = run.delivered.at(-1) as (EventObject & { order?: { cancelReason?: string } }) | undefined;
     // Released by the bot's close, or refused as reduce-only (journaled as a lost leg): no round trip.

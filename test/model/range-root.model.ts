@@ -18,14 +18,17 @@
  *   the operator did not pause;
  * - every market order is reduce-only;
  * - parked legs are released (`level.release`) and the close ends in `halted` only after the
- *   venue reported a flat position (the latest position query answered 0).
+ *   venue reported a flat position (the latest position query answered 0);
+ * - an operator resume that is not refused (risk armed — paused or not —, a halt stopping, or
+ *   halted) sends `level.resume` to every parked leg; `level.resume` is sent for nothing else
+ *   and never while the grid is closing.
  * Halt probe: from one snapshot of every abstract state an operator flatten is driven to its
  * end, which must be `risk.halted` with no resting entry and no live level order.
  */
 import { setup, type EventObject } from 'xstate';
 import { decodeClientIndex, encodeClientIndex, role } from '../../src/domain/client-index.ts';
 import { Dec } from '../../src/domain/decimal.ts';
-import { rangeGridMachine } from '../../machines/variants/range-grid/machine.ts';
+import { rangeGridMachine, resumeRefusal } from '../../machines/variants/range-grid/machine.ts';
 import type { LevelSummary, RangeGridContext, RangeGridInput, RangeGridParams } from '../../machines/variants/range-grid/types.ts';
 import { isTerminal } from '../../machines/shared/orders.ts';
 import type { MarketParams, OrderRecord } from '../../machines/shared/types.ts';
@@ -255,7 +258,7 @@ const tracked = new WeakMap<Run, { market: WeakSet<object>; seen: WeakSet<object
 
 const ENTRY_STATES = new Set(['awaitingN', 'entryPlacing', 'entryBackoff', 'entryQuerying', 'entryResting', 'entryCancelling']);
 
-function invariants({ snap, prev, run }: StepCheck): string[] {
+function invariants({ snap, prev, event: stepEvent, run }: StepCheck): string[] {
   const c = ctxOf(snap);
   const p = ctxOf(prev);
   const out: string[] = [];
@@ -282,6 +285,7 @@ function invariants({ snap, prev, run }: StepCheck): string[] {
   if (c.nextN < p.nextN) out.push(`nextN went back from ${p.nextN} to ${c.nextN}`);
   // What the root told its children this step.
   const sent = sentOf(run);
+  const resumed = new Set<string>();
   for (const { to, event } of sent.slice(st.sentChecked)) {
     if (event.type === 'level.grant-n') {
       if (st.grants.has(event.n)) out.push(`n ${event.n} granted twice`);
@@ -289,12 +293,22 @@ function invariants({ snap, prev, run }: StepCheck): string[] {
       if (c.owners[String(event.n)] === undefined || `level:${c.owners[String(event.n)]}` !== to) out.push(`n ${event.n} granted to ${to} but owners says ${c.owners[String(event.n)]}`);
       if (event.n >= c.nextN) out.push(`n ${event.n} granted but nextN is ${c.nextN}`);
     }
+    if (event.type === 'level.resume') {
+      if (stepEvent.type !== 'operator.resume') out.push(`${to} resumed by ${stepEvent.type}, not by an operator resume`);
+      if (p.risk.phase === 'closing' || (p.risk.phase === 'stopping' && p.risk.mode === 'close')) out.push(`${to} resumed while the grid is closing`);
+      resumed.add(to);
+    }
     if (event.type === 'level.release') {
       const size = lastQueriedSize(run);
       if (size === null || !new Dec(size).isZero()) out.push(`${to} released while the venue last reported ${size ?? 'nothing'}`);
     }
   }
   st.sentChecked = sent.length;
+  // An operator resume that is not refused (risk armed, a halt stopping, or halted) sends every
+  // parked leg a fresh exit — also with no pause to lift (range-grid chaos seed 3 run 10).
+  if (stepEvent.type === 'operator.resume' && resumeRefusal(p) === null && (p.risk.phase === 'armed' || p.risk.phase === 'halted' || (p.risk.phase === 'stopping' && p.risk.mode === 'halt'))) {
+    for (const l of Object.values(p.levels)) if (l.state === 'parked' && liveChild(prev, l.level) && !resumed.has(`level:${l.level}`)) out.push(`parked level ${l.level} not resumed by the operator resume (risk ${p.risk.phase}, paused ${p.operatorPaused})`);
+  }
   // The close procedure ends only on a venue-reported flat position.
   if (run.stepFired.some((id) => id.startsWith('risk.closing.done  always#0'))) {
     const size = lastQueriedSize(run);

@@ -9,6 +9,8 @@
  * - Exit roles under one n: close, close-retry-1..3, refresh-1..64 (68 exits); after that the
  *   level asks the root for a fresh n (`exitRolesLeft` false). An index is never reused.
  * - The leg a level holds = entry filled − Σ exit fills; an exit's size is always that remainder.
+ * - `exitBelowMinimum` uses the paired level's price and the market minimums the level got as
+ *   input (the same minBase / minQuote grid-math `entrySize` raises entries to).
  */
 import type { VenueFill, VenueOrder } from '../../../adapters/types.ts';
 import { MAX_CLOSE_RETRIES, MAX_REFRESHES, role as roles, type Role } from '../../../src/domain/client-index.ts';
@@ -75,11 +77,31 @@ export function applyFillToOwn(ctx: LevelContext, fill: VenueFill): Partial<Leve
   return { exits, fees: fmt(new Dec(ctx.fees).plus(fill.fee)) };
 }
 
+/** Whether `fill` is new to one of this level's orders (a replayed or duplicated trade id is not). */
+export function ownsNewFill(ctx: Pick<LevelContext, 'entry' | 'exits'>, fill: VenueFill): boolean {
+  if (ctx.entry && ctx.entry.clientIndex === fill.clientIndex) return isNewFill(ctx.entry, fill);
+  const exit = ctx.exits.find((o) => o.clientIndex === fill.clientIndex);
+  return exit !== undefined && isNewFill(exit, fill);
+}
+
 /** The exit side and target price of the current leg. */
 export function exitTarget(ctx: LevelContext): { side: 'buy' | 'sell'; price: string } | null {
   if (ctx.side === 'buy' && ctx.exitSell) return { side: 'sell', price: ctx.exitSell };
   if (ctx.side === 'sell' && ctx.exitBuy) return { side: 'buy', price: ctx.exitBuy };
   return null;
+}
+
+/**
+ * Whether the leg held now could NOT be exited on its own: its exit at the paired level's price
+ * would be below the market's resting minimums (size < minBase, or size × price < minQuote).
+ * A partially filled entry keeps resting while this holds (the venue would refuse the exit).
+ * False with nothing held, with no paired level, or without known minimums.
+ */
+export function exitBelowMinimum(ctx: Pick<LevelContext, 'entry' | 'exits' | 'side' | 'exitSell' | 'exitBuy' | 'minBase' | 'minQuote'>): boolean {
+  const size = new Dec(remainingOf(ctx));
+  const target = ctx.side === 'buy' ? ctx.exitSell : ctx.side === 'sell' ? ctx.exitBuy : null;
+  if (size.lte(0) || target === null) return false;
+  return size.lt(ctx.minBase ?? '0') || size.times(target).lt(ctx.minQuote ?? '0');
 }
 
 /** The next exit order (new client index) for what remains; caller checks exitRolesLeft. */

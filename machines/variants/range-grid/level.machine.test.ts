@@ -13,7 +13,7 @@ import type { LevelInput, LevelToRoot } from './types.ts';
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
-function harness(opts: { placeFails?: VenueError[]; query?: VenueOrder | null } = {}) {
+function harness(opts: { placeFails?: Array<VenueError | null>; query?: VenueOrder | null; input?: Partial<LevelInput> } = {}) {
   const placed: PlaceOrderInput[] = [];
   const cancels: number[] = [];
   const queries: number[] = [];
@@ -41,7 +41,7 @@ function harness(opts: { placeFails?: VenueError[]; query?: VenueOrder | null } 
     },
     actions: { journal: (_: unknown, p: { type: string }) => void journal.push(p.type) },
   });
-  const input: LevelInput = { level: 4, market: 'TEST', slot: 1, tick: '0.01', buy: '98', sell: '98', exitSell: '100', exitBuy: '96', reduceOnlyExits: true, now: 0, book: { bid: '100', ask: '100.02' } };
+  const input: LevelInput = { level: 4, market: 'TEST', slot: 1, tick: '0.01', buy: '98', sell: '98', exitSell: '100', exitBuy: '96', reduceOnlyExits: true, now: 0, book: { bid: '100', ask: '100.02' }, ...opts.input };
   const parent = setup({ actors: { level }, types: { events: {} as LevelToRoot } }).createMachine({
     entry: spawnChild('level', { id: 'l', input }),
     on: {
@@ -106,6 +106,70 @@ describe('level child', () => {
     const trip = h.fromChild.find((e) => e.type === 'level.round-trip');
     expect(trip).toMatchObject({ report: { level: 4, n: 7, side: 'buy', size: '0.2', entryPrice: '98', exitPrice: '100', profit: '0.4' } });
     expect(h.journal).toContain('level.round-trip');
+  });
+
+  it('range-grid chaos seed 1 run 20: a fill delivered twice (stream duplicate, replay after a restart) is journaled once; a fill of no order of the level is not journaled', async () => {
+    const h = harness();
+    await h.send({ type: 'level.arm', side: 'buy', price: '98', size: '0.5', at: 1, book: null });
+    const idx = h.placed[0].order.clientIndex;
+    await h.send({ type: 'level.fill', fill: fill(idx, 't1', '98', '0.2'), at: 2, book: null });
+    await h.send({ type: 'level.fill', fill: fill(idx, 't1', '98', '0.2'), at: 3, book: null });
+    await h.send({ type: 'level.fill', fill: fill(encodeClientIndex(1, 3, role.close()), 't0', '100', '0.5', 'sell'), at: 3, book: null });
+    expect(h.journal.filter((t) => t === 'level.filled')).toHaveLength(1);
+    await h.send({ type: 'level.fill', fill: fill(idx, 't2', '98', '0.3'), at: 4, book: null });
+    expect(h.journal.filter((t) => t === 'level.filled')).toHaveLength(2);
+    expect(h.child().getSnapshot().context.entry.filled).toBe('0.5');
+  });
+
+  /** Seed 3 run 10 shape: neutral BTC-like level, a sell entry at 60061.3 exits with a buy at 60043.7; min 0.0001 BTC / 10 USD. */
+  const dust = { level: 15, market: 'BTC', tick: '0.1', buy: '60061.2', sell: '60061.3', exitSell: '60078.9', exitBuy: '60043.7', reduceOnlyExits: false, minBase: '0.0001', minQuote: '10', book: { bid: '60050', ask: '60050.1' } };
+
+  it('range-grid chaos seed 3 run 10: a partial fill below the exit minimum keeps the entry resting; it exits once enough has filled', async () => {
+    const h = harness({ input: dust });
+    await h.send({ type: 'level.arm', side: 'sell', price: '60061.3', size: '0.0005', at: 1, book: null });
+    const idx = h.placed[0].order.clientIndex;
+    // 0.00016 × 60043.7 = 9.607 USD < 10: an exit of it alone would be refused, so nothing is cancelled.
+    await h.send({ type: 'level.fill', fill: fill(idx, 't1', '60061.3', '0.00016', 'sell'), at: 2, book: null });
+    expect(h.state()).toBe('entryResting');
+    expect(h.cancels).toEqual([]);
+    expect(h.placed).toHaveLength(1);
+    // 0.0002 × 60043.7 = 12.009 USD: enough; the rest is cancelled, then what filled is exited.
+    await h.send({ type: 'level.fill', fill: fill(idx, 't2', '60061.3', '0.00004', 'sell'), at: 3, book: null });
+    expect(h.state()).toBe('entryCancelling');
+    expect(h.cancels).toEqual([idx]);
+    await h.send({ type: 'level.order-updated', order: order(idx, { side: 'sell', price: '60061.3', size: '0.0005', filledSize: '0.0002', status: 'canceled', cancelReason: 'by-user' }), at: 4, book: null });
+    expect(h.state()).toBe('exitResting');
+    expect(h.placed[1].order).toMatchObject({ side: 'buy', price: '60043.7', size: '0.0002', reduceOnly: false, postOnly: true });
+  });
+
+  it('range-grid chaos seed 3 run 10: a partial fill below the exit minimum that then fills fully goes straight to its exit (no cancel)', async () => {
+    const h = harness({ input: dust });
+    await h.send({ type: 'level.arm', side: 'sell', price: '60061.3', size: '0.0005', at: 1, book: null });
+    const idx = h.placed[0].order.clientIndex;
+    await h.send({ type: 'level.fill', fill: fill(idx, 't1', '60061.3', '0.00016', 'sell'), at: 2, book: null });
+    await h.send({ type: 'level.order-updated', order: order(idx, { side: 'sell', price: '60061.3', size: '0.0005', filledSize: '0.0005', status: 'filled' }), at: 3, book: null });
+    expect(h.cancels).toEqual([]);
+    expect(h.state()).toBe('exitResting');
+    expect(h.placed[1].order).toMatchObject({ side: 'buy', price: '60043.7', size: '0.0005' });
+  });
+
+  it('range-grid chaos seed 3 run 10: disarmed with a sub-minimum partial: the rest is cancelled, the refused exit parks the leg; level.resume sends it back to holding', async () => {
+    const rejected = new VenueError('rejected', 'invalid order base or quote amount (21706)');
+    const h = harness({ input: dust, placeFails: [null, rejected] });
+    await h.send({ type: 'level.arm', side: 'sell', price: '60061.3', size: '0.0005', at: 1, book: null });
+    const idx = h.placed[0].order.clientIndex;
+    await h.send({ type: 'level.fill', fill: fill(idx, 't1', '60061.3', '0.00016', 'sell'), at: 2, book: null });
+    expect(h.state()).toBe('entryResting');
+    await h.send({ type: 'level.disarm', at: 3 });
+    expect(h.cancels).toEqual([idx]);
+    await h.send({ type: 'level.order-updated', order: order(idx, { side: 'sell', price: '60061.3', size: '0.0005', filledSize: '0.00016', status: 'canceled', cancelReason: 'by-user' }), at: 4, book: null });
+    expect(h.placed[1].order).toMatchObject({ side: 'buy', price: '60043.7', size: '0.00016', reduceOnly: false });
+    expect(h.state()).toBe('parked');
+    expect(h.journal).toContain('level.exit-rejected');
+    await h.send({ type: 'level.resume', at: 5, book: null });
+    expect(h.placed).toHaveLength(3);
+    expect(decodeClientIndex(h.placed[2].order.clientIndex)).toMatchObject({ role: { kind: 'close-retry', seq: 1 } });
+    expect(h.state()).toBe('exitResting');
   });
 
   it('outcome unknown: asks the venue and re-sends the SAME index only when the venue never had it', async () => {

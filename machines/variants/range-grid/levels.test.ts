@@ -96,6 +96,16 @@ describe('range-grid arming', () => {
     expect(next.arm.map((c) => c.price)).toEqual(['92', '90']);
   });
 
+  it('range-grid chaos seed 3 run 10: a price move never disarms an entry that holds a partial fill (kept below the exit minimum); it keeps its slot', () => {
+    // 98 (4) rests with 0.2 of 0.5 filled; the price falls to 95: 96 (3) is disarmed, 98 is not.
+    const summaries = { '4': summary(4, 'entryResting', { held: '0.2', exitTarget: 5 }), '3': summary(3, 'entryResting'), '2': summary(2, 'entryResting') };
+    const plan = planArming({ levels: lv, direction: 'long', book: book('95', '95.02'), maxResting: 3, summaries });
+    expect(plan.disarm).toEqual([3]);
+    expect(plan.arm).toEqual([]);
+    const after = { ...summaries, '3': summary(3, 'idle') };
+    expect(planArming({ levels: lv, direction: 'long', book: book('95', '95.02'), maxResting: 3, summaries: after }).arm.map((c) => c.price)).toEqual(['92']);
+  });
+
   it('VAR-03 a level being cancelled still counts toward max_resting_orders', () => {
     const summaries = { '4': summary(4, 'entryCancelling'), '3': summary(3, 'entryResting') };
     const plan = planArming({ levels: lv, direction: 'long', book: book('100', '100.02'), maxResting: 3, summaries });
@@ -167,5 +177,8 @@ describe('range-grid pairing, sizes and profit', () => {
     expect(levelSize({ orderSize: '0.5', gridCount: 10 }, market, '98')).toBe('0.5');
     expect(levelSize({ totalNotionalUsd: '1000', gridCount: 10 }, market, '98')).toBe('1.02'); // 100 / 98 = 1.0204…
     expect(levelSize({ totalNotionalUsd: '5', gridCount: 10 }, market, '98')).toBe('0.011'); // raised to min quote 1
+    // A sell entry at 98 whose buy exit rests at 90: raised so that the exit meets min quote 1 too.
+    expect(levelSize({ totalNotionalUsd: '5', gridCount: 10 }, market, '98', '90')).toBe('0.012');
+    expect(levelSize({ orderSize: '0.5', gridCount: 10 }, market, '98', '90')).toBe('0.5');
   });
 });

@@ -16,7 +16,8 @@
  *   increase and a level's sell is below the next level's buy.
  * - Arming: never more than maxRestingOrders entries (cancelling ones count until confirmed);
  *   nearest to the touch first; a level that holds, or whose price is another level's exit
- *   target, is never armed (one order per level price).
+ *   target, is never armed (one order per level price); an entry holding a partial fill is
+ *   never disarmed by a price move (it rests until enough filled to exit).
  */
 import { Dec, type DecValue, fmt, parsePositive, roundToMultiple } from '../../../src/domain/decimal.ts';
 import { entrySize } from '../../../src/domain/grid-math.ts';
@@ -151,6 +152,8 @@ export interface ArmCandidate {
   price: string;
   /** Distance to the touch (bid − buy, sell − ask), for nearest-first ordering. */
   distance: string;
+  /** Price of the paired level its exit targets (sell of i+1 for a buy, buy of i−1 for a sell). */
+  exitPrice: string;
 }
 
 /** Index of the last element with key < x (−1 if none); keys ascending. */
@@ -183,7 +186,7 @@ export function candidates(levels: LevelPrice[], direction: RangeDirection, book
     for (let i = lastBelow(levels, (l) => l.buy, bid); i >= 0 && taken < limit; i--) {
       if (blocked.has(i) || !canEnter(levels, i, 'buy')) continue;
       const d = bid.minus(levels[i].buy);
-      out.push({ level: i, side: 'buy', price: levels[i].buy, distance: fmt(d), d });
+      out.push({ level: i, side: 'buy', price: levels[i].buy, distance: fmt(d), exitPrice: levels[exitLevelOf('buy', i)].sell, d });
       taken++;
     }
   }
@@ -203,7 +206,7 @@ export function candidates(levels: LevelPrice[], direction: RangeDirection, book
     for (let i = first; i < levels.length && taken < limit; i++) {
       if (blocked.has(i) || !canEnter(levels, i, 'sell')) continue;
       const d = new Dec(levels[i].sell).minus(ask);
-      out.push({ level: i, side: 'sell', price: levels[i].sell, distance: fmt(d), d });
+      out.push({ level: i, side: 'sell', price: levels[i].sell, distance: fmt(d), exitPrice: levels[exitLevelOf('sell', i)].buy, d });
       taken++;
     }
   }
@@ -228,10 +231,20 @@ export function isArmedEntry(s: LevelSummary): boolean {
 }
 
 /**
+ * A resting entry that already holds a partial fill: the level keeps it resting only while what
+ * filled is below the venue minimums at its exit (level.machine.ts `entryResting`), so
+ * cancelling it for a price move would strand a leg whose exit the venue refuses. The arming
+ * never disarms it (risk halt / close still do).
+ */
+export function holdsPartialEntry(s: LevelSummary): boolean {
+  return s.state === 'entryResting' && !new Dec(s.held).isZero();
+}
+
+/**
  * Which entries should rest: the max nearest candidates. Levels that hold or are another
  * level's exit target are blocked; levels with a live entry on the wrong side or outside the
- * nearest set are disarmed; free slots (max − live entries, cancelling ones included) go to
- * the nearest wanted levels without an entry.
+ * nearest set are disarmed (never one holding a partial fill: `holdsPartialEntry`); free slots
+ * (max − live entries, cancelling ones included) go to the nearest wanted levels without an entry.
  */
 export function planArming(p: {
   levels: LevelPrice[];
@@ -253,7 +266,7 @@ export function planArming(p: {
   for (const s of Object.values(p.summaries)) {
     if (!s.liveEntry) continue;
     live++;
-    if (!isArmedEntry(s)) continue;
+    if (!isArmedEntry(s) || holdsPartialEntry(s)) continue;
     const w = wanted.get(s.level);
     if (!w || w.side !== s.side) disarm.push(s.level);
   }
@@ -264,13 +277,19 @@ export function planArming(p: {
 
 /**
  * Entry size of a level: order_size, or total_notional_usd / gridCount / price; rounded down
- * to the size step and raised to the venue minimums (grid-math `entrySize`).
+ * to the size step and raised to the venue minimums (grid-math `entrySize`) — at the entry
+ * price and, given `exitAt`, also at the exit's price, so that a full leg can always rest its
+ * exit (a sell entry's buy exit is cheaper than the entry).
  */
-export function levelSize(params: Pick<RangeGridParams, 'orderSize' | 'totalNotionalUsd' | 'gridCount'>, market: MarketParams, price: string): string {
+export function levelSize(params: Pick<RangeGridParams, 'orderSize' | 'totalNotionalUsd' | 'gridCount'>, market: MarketParams, price: string, exitAt?: string): string {
   const sizing = params.totalNotionalUsd !== undefined
     ? { notionalUsd: fmt(new Dec(params.totalNotionalUsd).div(params.gridCount)) }
     : { quantity: params.orderSize! };
-  return entrySize({ ...sizing, mid: price, sizeStep: market.step, minBaseSize: market.minBase, minQuoteNotional: market.minQuote }).size;
+  const minimums = { sizeStep: market.step, minBaseSize: market.minBase, minQuoteNotional: market.minQuote };
+  const size = new Dec(entrySize({ ...sizing, mid: price, ...minimums }).size);
+  if (exitAt === undefined) return fmt(size);
+  const exitMinimum = new Dec(entrySize({ quantity: market.step, mid: exitAt, ...minimums }).size);
+  return fmt(Dec.max(size, exitMinimum));
 }
 
 /**

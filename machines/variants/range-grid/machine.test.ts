@@ -3,6 +3,7 @@
  * runner (sim-runner.ts): real effects, simulated clock, in-memory snapshots.
  */
 import { describe, expect, it } from 'vitest';
+import { VenueError } from '../../../adapters/types.ts';
 import { decodeClientIndex } from '../../../src/domain/client-index.ts';
 import { Dec, fmt } from '../../../src/domain/decimal.ts';
 import { startRunner, type RangeGridRunner } from './sim-runner.ts';
@@ -259,5 +260,67 @@ describe('range grid: stop price, stop-loss, operator flatten (same controls as 
     r.actor.send({ type: 'operator.flatten', at: r.clock.now() });
     await r.settle();
     closed(r, 'flatten');
+  });
+});
+
+describe('range grid: partial fills below the venue minimum, parked legs (chaos seed 3 run 10)', () => {
+  const neutral = (over: Parameters<typeof startRunner>[0] = {}) =>
+    startRunner({ params: { direction: 'neutral', maxRestingOrders: 4 }, ...over }, (x) => x.control.setBook(TEST, '100.00', '100.02'));
+
+  it('range-grid chaos seed 3 run 10: on the simulated venue a partial sell fill below the exit minimum keeps resting; the full fill gets its exit', async () => {
+    // Minimum 30 USD: the sell entry of 0.5 at 102 is 51 USD; 0.2 filled would exit as a buy at 100 = 20 USD (refused).
+    const r = await neutral({ market: { info: { minQuoteNotional: '30' } } });
+    const e102 = r.entryAt('102');
+    r.control.counterpartyFill(TEST, e102.clientIndex, '0.2');
+    await r.settle();
+    expect(r.levelStates()['6']).toBe('entryResting');
+    expect(r.entryAt('102')).toMatchObject({ clientIndex: e102.clientIndex, filledSize: '0.2', size: '0.5' });
+    expect(r.live('exit')).toEqual([]);
+    r.control.counterpartyFill(TEST, e102.clientIndex);
+    await r.settle();
+    expect(r.live('exit')).toEqual([expect.objectContaining({ side: 'buy', price: '100', size: '0.5', reduceOnly: false })]);
+    expect(r.events('level.exit-rejected')).toEqual([]);
+    expect(r.control.allOrders(TEST).find((o) => o.clientIndex === e102.clientIndex)!.status).toBe('filled');
+  });
+
+  it('range-grid chaos seed 3 run 10: the price moves away from a sell entry holding a sub-minimum partial fill: it is not disarmed (no stranded leg), it keeps its slot', async () => {
+    // Short 90..110, max 3: sells at 102, 104, 106; minimum 30 USD (0.2 filled exits as 20 USD).
+    const r = await startRunner({ params: { direction: 'short' }, market: { info: { minQuoteNotional: '30' } } }, (x) => x.control.setBook(TEST, '100.00', '100.02'));
+    const e102 = r.entryAt('102');
+    r.control.counterpartyFill(TEST, e102.clientIndex, '0.2');
+    await r.settle();
+    await r.setBook('93.00', '93.02'); // nearest sells now 94, 96, 98: 104 and 106 are disarmed, 102 is not
+    expect(r.levelStates()['6']).toBe('entryResting');
+    expect(r.entryAt('102')).toMatchObject({ clientIndex: e102.clientIndex, filledSize: '0.2' });
+    expect(r.prices('entry')).toEqual(['102', '96', '94']);
+    expect(r.live('exit')).toEqual([]);
+    r.control.counterpartyFill(TEST, e102.clientIndex);
+    await r.settle();
+    // The book is below the target: the exit rests passive at ask − tick (never above 100).
+    expect(r.live('exit')).toEqual([expect.objectContaining({ side: 'buy', price: '93.01', size: '0.5', reduceOnly: true })]);
+    expect(r.events('level.exit-rejected')).toEqual([]);
+  });
+
+  it('range-grid chaos seed 3 run 10: operator resume on an armed grid (not paused) sends a parked leg back to holding; its exit rests and completes the round trip', async () => {
+    const r = await neutral();
+    const e102 = r.entryAt('102');
+    const n = decodeClientIndex(e102.clientIndex)!.n;
+    // The venue refuses the exit once (the first order after this fill is the level's exit).
+    r.control.failNext('placeOrder', new VenueError('rejected', 'invalid order base or quote amount (21706)'));
+    r.control.counterpartyFill(TEST, e102.clientIndex);
+    await r.settle();
+    expect(r.events('level.exit-rejected').map((e) => e.payload!.level)).toEqual([6]);
+    expect(r.levelStates()['6']).toBe('parked');
+    expect(r.riskState()).toBe('armed');
+    expect(r.ctx().operatorPaused).toBe(false);
+    r.actor.send({ type: 'operator.resume', at: r.clock.now() });
+    await r.settle();
+    expect(r.events('operator.resumed')).toHaveLength(1);
+    expect(r.levelStates()['6']).toBe('exitResting');
+    const exit = r.live('exit').find((o) => decodeClientIndex(o.clientIndex)!.n === n)!;
+    expect(exit).toMatchObject({ side: 'buy', price: '100', size: '0.5', reduceOnly: false });
+    expect(decodeClientIndex(exit.clientIndex)!.role).toEqual({ kind: 'close-retry', seq: 1 });
+    await r.setBook('99.50', '99.52'); // the buy at 100 fills
+    expect(r.events('level.round-trip').map((e) => [e.payload!.level, e.payload!.profit])).toEqual([[6, '1']]);
   });
 });

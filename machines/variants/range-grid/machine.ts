@@ -16,11 +16,36 @@ import { ledgerSize, outsideRange } from './levels.ts';
 import { resumeRefusal } from './risk-check.ts';
 import { riskRegion } from './risk.region.ts';
 import { routeFillEvent, routeOrder, emptyRangePlan, type RangeRoutePlan } from './routing.ts';
-import { journalAction, rangeGridSetup } from './setup.ts';
+import { journalAction, levelId, rangeGridSetup } from './setup.ts';
 import type { RangeGridContext } from './types.ts';
 import type { ReconcileReport } from '../../../adapters/types.ts';
 
 export { resumeRefusal };
+
+/** Levels whose leg is parked (held, no order): an operator resume sends each a fresh exit. */
+export const parkedLevels = (ctx: RangeGridContext): number[] => Object.values(ctx.levels).filter((s) => s.state === 'parked').map((s) => s.level);
+
+/**
+ * Whether an operator resume may act outside `halted`: risk armed, or a halt still stopping
+ * (never a close, whose legs stay parked until released), and not refused (`resumeRefusal`).
+ */
+export function resumeAllowed(ctx: RangeGridContext): boolean {
+  const phase = ctx.risk.phase;
+  return (phase === 'armed' || (phase === 'stopping' && ctx.risk.mode === 'halt')) && resumeRefusal(ctx) === null;
+}
+
+/** Sends `level.resume` to every live parked level (journaled when there is one). */
+const resumeParked = (pauseLifted: boolean) =>
+  rangeGridSetup.createAction(enqueueActions(({ context, event, enqueue, self }) => {
+    const live = self.getSnapshot().children as Record<string, unknown>;
+    const parked = parkedLevels(context).filter((i) => live[levelId(i)]);
+    const at = Math.max(context.now, (event as { at?: number }).at ?? 0);
+    enqueue.assign({ now: at });
+    for (const i of parked) enqueue.sendTo(levelId(i), { type: 'level.resume', at, book: context.book });
+    if (parked.length > 0) {
+      enqueue(journalAction({ type: 'operator.resumed', level: 'info', message: `resumed: ${pauseLifted ? 'pause lifted; ' : ''}${parked.length} parked leg(s) get a fresh exit (level ${parked.join(', ')})`, payload: { levels: parked, pauseLifted } }));
+    }
+  }));
 
 function planReport(ctx: RangeGridContext, report: ReconcileReport, at: number): RangeRoutePlan {
   const plan = emptyRangePlan();
@@ -122,7 +147,13 @@ export const rangeGridMachine = rangeGridSetup.createMachine({
     'operator.pause': {
       actions: [assign({ operatorPaused: true }), { type: 'journal', params: () => ({ type: 'operator.paused', level: 'warning', message: 'operator pause: no new entries until resume (exits go on)', payload: { by: 'operator' } }) }],
     },
-    'operator.resume': { guard: ({ context }) => context.operatorPaused && context.risk.phase === 'armed', actions: [assign({ operatorPaused: false }), 'arm'] },
+    // Outside `halted` (its own handler, risk.region.ts): lifts a pause and sends every parked leg
+    // (an exit the venue refused) a fresh exit; with no pause, only the parked legs (range-grid
+    // chaos seed 3 run 10). Refused while `resumeRefusal` holds; never while closing.
+    'operator.resume': [
+      { guard: ({ context }) => resumeAllowed(context) && context.operatorPaused && context.risk.phase === 'armed', actions: [assign({ operatorPaused: false }), resumeParked(true), 'arm'] },
+      { guard: ({ context }) => resumeAllowed(context) && parkedLevels(context).length > 0, actions: [resumeParked(false), 'arm'] },
+    ],
     'operator.flatten': { actions: [assign(({ context }) => ({ risk: { ...context.risk, request: 'flatten' as const } }))] },
     'venue.down': { actions: ['storeEventTime', { type: 'journal', params: ({ event }) => ({ type: 'venue.disconnected', level: 'warning', message: `venue stream down: ${event.reason}`, payload: { reason: event.reason } }) }] },
     'venue.up': { actions: ['storeEventTime', { type: 'journal', params: () => ({ type: 'venue.reconnected', level: 'info', message: 'venue stream back; catching up over REST' }) }] },

@@ -46,6 +46,8 @@ export function levelInput(ctx: RangeGridContext, i: number): LevelInput {
     exitSell: i + 1 < lv.length ? lv[i + 1].sell : null,
     exitBuy: i > 0 ? lv[i - 1].buy : null,
     reduceOnlyExits: ctx.params.direction !== 'neutral',
+    minBase: ctx.market.minBase,
+    minQuote: ctx.market.minQuote,
     now: ctx.now,
     book: ctx.book,
   };
@@ -133,7 +135,7 @@ export const rangeGridSetup = setup({
       let capHit = false;
       const armed = new Set<number>();
       for (const c of plan.arm) {
-        const size = levelSize(context.params, context.market, c.price);
+        const size = levelSize(context.params, context.market, c.price, c.exitPrice);
         const required = requiredMargin({ size, mid: c.price, r });
         if (!marginCapAllows({ used, pending: fmt(pending), required, maxMarginUsd: context.params.maxMarginUsd })) {
           capHit = true;

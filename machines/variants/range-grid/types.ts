@@ -67,6 +67,13 @@ export interface LevelInput {
   exitBuy: string | null;
   /** Exits are reduce-only (long / short grids); never for neutral on a netting venue. */
   reduceOnlyExits: boolean;
+  /**
+   * The market's minimums for a resting order (base size, quote notional): a partial entry fill
+   * whose exit would be below them keeps the entry resting. Absent in snapshots written before
+   * they were added: no minimum (the rest of a partial fill is cancelled at once).
+   */
+  minBase?: string;
+  minQuote?: string;
   now: number;
   book: BookTop | null;
   /** Armed at spawn: the child starts in awaitingN (no idle report that could race the arm). */
