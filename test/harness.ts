@@ -7,6 +7,7 @@
 import Keyv from 'keyv';
 import { SimVenue, simMarket, type SimMarketOverrides } from '../adapters/sim/index.ts';
 import type { Venue } from '../adapters/types.ts';
+import type { GridContext } from '../machines/grid/types.ts';
 import type { GridParams } from '../machines/shared/types.ts';
 import { decodeClientIndex, type Role } from '../src/domain/client-index.ts';
 import { Bot, type JournalRecord } from '../src/runtime/bot.ts';
@@ -192,4 +193,15 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const h = new Harness(opts);
   if (!opts.noStart) await h.start();
   return h;
+}
+
+/**
+ * The grid root's context of a real bot on the simulated venue (TEST market), 2 s after
+ * start; the harness is pushed to `alive` so that the test's afterEach can kill it.
+ */
+export async function liveGridContext(params: Partial<GridParams>, alive: Harness[]): Promise<GridContext> {
+  const h = await startHarness({ params });
+  alive.push(h);
+  await h.advance(2000);
+  return h.bot.context();
 }

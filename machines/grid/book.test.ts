@@ -4,7 +4,7 @@
  * against the full computation on live contexts of the real bot.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../../test/harness.ts';
+import { liveGridContext, type Harness } from '../../test/harness.ts';
 import type { GridParams, JournalEntry } from '../shared/types.ts';
 import { bookUpdate, storesBookOnly, type BboEvent } from './book.ts';
 import { EPISODE_REASONS, evaluateGate, restingExitCount } from './gate.ts';
@@ -16,13 +16,7 @@ afterEach(() => {
   for (const h of harnesses.splice(0)) h.bot.kill();
 });
 
-/** The root's context of a real bot on the simulated venue, 2 s after start. */
-async function liveContext(params: Partial<GridParams>): Promise<GridContext> {
-  const h = await startHarness({ params });
-  harnesses.push(h);
-  await h.advance(2000);
-  return h.bot.context();
-}
+const liveContext = (params: Partial<GridParams>): Promise<GridContext> => liveGridContext(params, harnesses);
 
 const bbo = (bid: string, ask: string, at: number): BboEvent => ({ type: 'market.bbo', bbo: { market: 'TEST', bid, ask, time: at }, at });
 

@@ -12,7 +12,7 @@
  */
 import { Dec } from '../../src/domain/decimal.ts';
 import type { BookTop, JournalEntry } from '../shared/types.ts';
-import { isPaused } from './gate.ts';
+import { pausedAt } from './gate.ts';
 import { riskTrigger } from './risk-check.ts';
 import { gateUpdate } from './setup.ts';
 import type { GridContext, GridEvent } from './types.ts';
@@ -39,7 +39,7 @@ function compute(context: GridContext, event: BboEvent): BookUpdate {
   const now = Math.max(context.now, event.at);
   const patch: Partial<GridContext> = { book, now };
   let journal = NO_JOURNAL;
-  const paused = context.params.pausePrice ? isPaused({ params: context.params, book }) : false;
+  const paused = pausedAt(context, book);
   if (paused !== context.paused) {
     patch.paused = paused;
     journal = [

@@ -5,7 +5,7 @@
  * Invariants: exact decimal comparisons (domain functions); the same context always yields
  * the same reasons, in a fixed order.
  */
-import { Dec } from '../../src/domain/decimal.ts';
+import { Dec, fmt, parseDec, parseNonNegative, parsePositive } from '../../src/domain/decimal.ts';
 import {
   cooldownAllows,
   cooldownMs,
@@ -18,7 +18,8 @@ import {
   takeProfitFraction,
   usedMargin,
 } from '../../src/domain/grid-math.ts';
-import type { PositionSummary } from '../shared/types.ts';
+import type { BookTop, PositionSummary } from '../shared/types.ts';
+import { BookMap } from './book-map.ts';
 import type { GridContext, RefusalReason } from './types.ts';
 
 /**
@@ -117,25 +118,21 @@ export function cooldownEndsAt(ctx: GridContext): number | null {
 }
 
 /**
- * The book-dependent reasons (pause, grid step, margin cap) for one (bid, ask). A pure function
- * of the book and the non-book inputs, memoized per identity of those inputs (XState keeps the
- * identity of context members an event did not change), so that the hot path — a book update
- * while the gate is closed — costs a map lookup instead of decimal arithmetic.
+ * The book-dependent reasons (pause, grid step, margin cap) for one (bid, ask), unmemoized
+ * (the reference for the memoized evaluation in `evaluateGate`).
  */
-function bookReasons(ctxIn: GridContext, book: NonNullable<GridContext['book']>, step?: StepPlan): RefusalReason[] {
+function bookReasons(ctxIn: GridContext, book: NonNullable<GridContext['book']>): RefusalReason[] {
   const ctx = ctxIn.book === book ? ctxIn : { ...ctxIn, book };
   const reasons: RefusalReason[] = [];
   if (isPaused(ctx)) reasons.push('paused');
-  const allowedByStep = step
-    ? stepAllows(step, book)
-    : gridStepAllows({
-        direction: ctx.params.direction,
-        restingExitPrices: restingExitPrices(ctx),
-        bid: book.bid,
-        ask: book.ask,
-        f: tpFraction(ctx),
-        gridStepPct: ctx.params.gridStepPct,
-      });
+  const allowedByStep = gridStepAllows({
+    direction: ctx.params.direction,
+    restingExitPrices: restingExitPrices(ctx),
+    bid: book.bid,
+    ask: book.ask,
+    f: tpFraction(ctx),
+    gridStepPct: ctx.params.gridStepPct,
+  });
   if (!allowedByStep) reasons.push('grid_step');
   if (!marginAllows(ctx)) reasons.push('margin_cap');
   return reasons;
@@ -171,45 +168,179 @@ function stepAllows(plan: StepPlan, book: NonNullable<GridContext['book']>): boo
   return plan.direction === 'buy' ? plan.bound.gt(new Dec(book.ask).times(plan.factor)) : new Dec(book.bid).times(plan.factor).gt(plan.bound);
 }
 
-interface MemoEntry {
-  foreign: unknown;
-  venue: unknown;
-  params: unknown;
-  market: unknown;
-  entry: unknown;
-  leverage: number;
-  step: StepPlan | null;
-  byBook: Map<string, RefusalReason[]>;
+/**
+ * The margin cap's non-book terms, parsed once: the same `Dec` operations as `marginAllows`
+ * (grid-math's usedMargin, pendingMargin, requiredMargin, marginCapAllows) without the decimal
+ * string round trips between them, which are exact (`fmt` then parse gives the same value), so
+ * the result is identical.
+ */
+interface MarginPlan {
+  r: InstanceType<typeof Dec>;
+  /** Margin in use when the venue reports a reserved margin > 0 (then it does not depend on mid). */
+  reserved: InstanceType<typeof Dec> | null;
+  /** |venue position| (used only without `reserved`). */
+  position: InstanceType<typeof Dec> | null;
+  /** Open size of an entry in flight that may still fill, or null. */
+  pendingOpen: InstanceType<typeof Dec> | null;
+  max: InstanceType<typeof Dec>;
+}
+
+function marginPlanOf(ctx: GridContext): MarginPlan {
+  const r = parsePositive(currentRatio(ctx), 'r');
+  const reserved = ctx.venue.reservedMargin && new Dec(ctx.venue.reservedMargin).gt(0) ? parseDec(ctx.venue.reservedMargin, 'reservedMargin') : null;
+  const e = ctx.entry;
+  const open = !e || e.status === 'filled' || e.status === 'canceled' ? null : new Dec(e.size).minus(e.filled);
+  return {
+    r,
+    reserved,
+    position: reserved ? null : parseDec(ctx.venue.size, 'positionSize').abs(),
+    pendingOpen: open && open.gt(0) ? open : null,
+    max: parsePositive(ctx.params.maxMarginUsd, 'max_margin_usd'),
+  };
+}
+
+/** `marginAllows` for one book, given its plan and the entry size at this book. */
+function marginPlanAllows(plan: MarginPlan, mid: InstanceType<typeof Dec>, entrySize: InstanceType<typeof Dec>): boolean {
+  const used = plan.reserved ?? plan.position!.mul(mid).mul(plan.r);
+  const pending = plan.pendingOpen ? plan.pendingOpen.mul(mid).mul(plan.r) : ZERO;
+  const required = entrySize.mul(mid).mul(plan.r);
+  return used.add(pending).add(required).lte(plan.max);
+}
+const ZERO = new Dec(0);
+
+/**
+ * Memo of the book-dependent reasons, one per bot (kept on its params object, which a bot
+ * never mutates). Each reason is memoized per book under exactly the inputs it depends on,
+ * compared by identity (XState keeps the identity of context members an event did not change)
+ * or, for the venue view, by the fields used, so that e.g. a position summary does not drop
+ * the margin-cap results, nor a reconcile that re-reads the same venue position. The hot path
+ * — a book update while the gate is closed — then costs a few map lookups, no decimal
+ * arithmetic.
+ */
+interface BookMemo {
+  step: {
+    positions: unknown;
+    foreign: unknown;
+    reservedMargin: string | undefined;
+    exposure: string | undefined;
+    leverage: number;
+    plan: StepPlan | null;
+    /** By ask (long) or bid (short): the only book term of the condition. */
+    byPrice: Map<string, boolean>;
+  } | null;
+  margin: {
+    market: unknown;
+    entry: unknown;
+    size: string;
+    reservedMargin: string | undefined;
+    exposure: string | undefined;
+    leverage: number;
+    plan: MarginPlan | null;
+    byBook: BookMap<boolean>;
+  } | null;
+  /** Entry size by book (parsed): depends only on params, market and mid. */
+  sizing: { market: unknown; byBook: BookMap<InstanceType<typeof Dec>> } | null;
+  /** Pause-price breach by book (only with a pause price). */
+  paused: BookMap<boolean> | null;
+  /** Cooldown length by resting-exit count. */
+  cooldown: Array<number | null | undefined>;
 }
 const MEMO_LIMIT = 4096;
-const memo = new WeakMap<object, MemoEntry>();
+const memo = new WeakMap<object, BookMemo>();
 
-function memoBookReasons(ctx: GridContext, book: NonNullable<GridContext['book']>): RefusalReason[] {
-  let m = memo.get(ctx.positions);
-  if (!m || m.foreign !== ctx.foreign || m.venue !== ctx.venue || m.params !== ctx.params || m.market !== ctx.market || m.entry !== ctx.entry || m.leverage !== ctx.leverage) {
-    m = { foreign: ctx.foreign, venue: ctx.venue, params: ctx.params, market: ctx.market, entry: ctx.entry, leverage: ctx.leverage, step: null, byBook: new Map() };
-    memo.set(ctx.positions, m);
+function bookMemoOf(ctx: Pick<GridContext, 'params'>): BookMemo {
+  let m = memo.get(ctx.params);
+  if (!m) {
+    m = { step: null, margin: null, sizing: null, paused: null, cooldown: [] };
+    memo.set(ctx.params, m);
   }
-  const key = `${book.bid}|${book.ask}`;
-  let r = m.byBook.get(key);
-  if (!r) {
-    if (m.byBook.size >= MEMO_LIMIT) m.byBook.clear();
-    m.step ??= stepPlanOf(ctx);
-    r = bookReasons(ctx, book, m.step);
-    m.byBook.set(key, r);
-  }
-  return r;
+  return m;
 }
 
-const cooldownMemo = new Map<string, number | null>();
-function cooldownFor(resting: number, maxOrders: number, waitTimeSec: string): number | null {
-  const key = `${resting}|${maxOrders}|${waitTimeSec}`;
-  let v = cooldownMemo.get(key);
-  if (v === undefined) {
-    v = cooldownMs({ restingCount: resting, maxOrders, waitTimeSec });
-    if (cooldownMemo.size > 1024) cooldownMemo.clear();
-    cooldownMemo.set(key, v);
+function boundedSet<K, V>(map: Map<K, V>, key: K, value: V): void {
+  if (map.size >= MEMO_LIMIT) map.clear();
+  map.set(key, value);
+}
+
+function memoGridStep(m: BookMemo, ctx: GridContext, book: NonNullable<GridContext['book']>): boolean {
+  const v = ctx.venue;
+  let s = m.step;
+  if (!s || s.positions !== ctx.positions || s.foreign !== ctx.foreign || s.reservedMargin !== v.reservedMargin || s.exposure !== v.exposure || s.leverage !== ctx.leverage) {
+    s = m.step = { positions: ctx.positions, foreign: ctx.foreign, reservedMargin: v.reservedMargin, exposure: v.exposure, leverage: ctx.leverage, plan: null, byPrice: new Map() };
   }
+  const price = ctx.params.direction === 'buy' ? book.ask : book.bid;
+  let allowed = s.byPrice.get(price);
+  if (allowed === undefined) {
+    s.plan ??= stepPlanOf(ctx);
+    allowed = stepAllows(s.plan, book);
+    boundedSet(s.byPrice, price, allowed);
+  }
+  return allowed;
+}
+
+function memoMarginAllows(m: BookMemo, ctx: GridContext, book: BookTop): boolean {
+  const v = ctx.venue;
+  let g = m.margin;
+  if (
+    !g ||
+    g.market !== ctx.market ||
+    g.entry !== ctx.entry ||
+    g.size !== v.size ||
+    g.reservedMargin !== v.reservedMargin ||
+    g.exposure !== v.exposure ||
+    g.leverage !== ctx.leverage
+  ) {
+    g = m.margin = { market: ctx.market, entry: ctx.entry, size: v.size, reservedMargin: v.reservedMargin, exposure: v.exposure, leverage: ctx.leverage, plan: null, byBook: new BookMap() };
+  }
+  let allowed = g.byBook.get(book);
+  if (allowed === undefined) {
+    // As midOf / nextEntrySize / marginAllows compute them (the same parse checks and operations).
+    const mid = parsePositive(book.bid, 'bid').add(parsePositive(book.ask, 'ask')).div(2);
+    g.plan ??= marginPlanOf(ctx);
+    allowed = marginPlanAllows(g.plan, mid, sizingAt(m, ctx, book, mid));
+    g.byBook.set(book, allowed);
+  }
+  return allowed;
+}
+
+/** The entry size at this book (as `nextEntrySize`), parsed. */
+function sizingAt(m: BookMemo, ctx: GridContext, book: BookTop, mid: InstanceType<typeof Dec>): InstanceType<typeof Dec> {
+  if (!m.sizing || m.sizing.market !== ctx.market) m.sizing = { market: ctx.market, byBook: new BookMap() };
+  let size = m.sizing.byBook.get(book);
+  if (!size) {
+    const sizing = entrySize({
+      notionalUsd: ctx.params.notionalUsd,
+      quantity: ctx.params.quantity,
+      mid: fmt(mid),
+      sizeStep: ctx.market.step,
+      minBaseSize: ctx.market.minBase,
+      minQuoteNotional: ctx.market.minQuote,
+    });
+    size = parseNonNegative(sizing.size, 'size');
+    m.sizing.byBook.set(book, size);
+  }
+  return size;
+}
+
+function memoPaused(m: BookMemo, ctx: Pick<GridContext, 'params'>, book: BookTop): boolean {
+  if (!ctx.params.pausePrice) return false;
+  m.paused ??= new BookMap();
+  let paused = m.paused.get(book);
+  if (paused === undefined) {
+    paused = isPaused({ params: ctx.params, book });
+    m.paused.set(book, paused);
+  }
+  return paused;
+}
+
+/** `isPaused` for this book, memoized per bot and book (the book update asks it on every update). */
+export function pausedAt(ctx: Pick<GridContext, 'params'>, book: BookTop): boolean {
+  return ctx.params.pausePrice ? memoPaused(bookMemoOf(ctx), ctx, book) : false;
+}
+
+function cooldownFor(m: BookMemo, resting: number, maxOrders: number, waitTimeSec: string): number | null {
+  let v = m.cooldown[resting];
+  if (v === undefined) v = m.cooldown[resting] = cooldownMs({ restingCount: resting, maxOrders, waitTimeSec });
   return v;
 }
 
@@ -223,17 +354,18 @@ export function evaluateGate(ctx: GridContext, book: GridContext['book'] = ctx.b
     reasons.push('no_book');
     return reasons;
   }
-  const fromBook = memoBookReasons(ctx, book);
-  if (fromBook[0] === 'paused') reasons.push('paused');
+  const m = bookMemoOf(ctx);
+  if (memoPaused(m, ctx, book)) reasons.push('paused');
   const resting = restingExitCount(ctx);
   if (resting >= ctx.params.maxOrders) reasons.push('max_orders');
   else if (ctx.lastCycleAt !== null) {
     // cooldownAllows, with the cooldown length memoized (it only depends on the count).
     const dropped = ctx.prevResting !== null && resting < ctx.prevResting;
-    const cooldown = cooldownFor(resting, ctx.params.maxOrders, ctx.params.waitTimeSec);
+    const cooldown = cooldownFor(m, resting, ctx.params.maxOrders, ctx.params.waitTimeSec);
     if (!dropped && (cooldown === null || !(now - ctx.lastCycleAt > cooldown))) reasons.push('cooldown');
   }
-  for (const r of fromBook) if (r !== 'paused') reasons.push(r);
+  if (!memoGridStep(m, ctx, book)) reasons.push('grid_step');
+  if (!memoMarginAllows(m, ctx, book)) reasons.push('margin_cap');
   return reasons;
 }
 

@@ -9,6 +9,7 @@
  */
 import { Dec } from '../../src/domain/decimal.ts';
 import { stopLossFraction, stopLossLevel, stopLossTriggered } from '../../src/domain/grid-math.ts';
+import { BookMap } from './book-map.ts';
 import { currentRatio } from './gate.ts';
 import type { BookTop } from '../shared/types.ts';
 import type { GridContext } from './types.ts';
@@ -45,7 +46,7 @@ function compute(ctx: GridContext, book: BookTop): RiskTrigger {
 interface Memo {
   params: unknown;
   leverage: number;
-  byBook: Map<string, RiskTrigger>;
+  byBook: BookMap<RiskTrigger>;
 }
 const memo = new WeakMap<object, Memo>();
 
@@ -53,15 +54,13 @@ export function riskTrigger(ctx: GridContext, book: BookTop): RiskTrigger {
   if (!ctx.params.stopPrice && !ctx.params.stopLossEnabled) return null;
   let m = memo.get(ctx.venue);
   if (!m || m.params !== ctx.params || m.leverage !== ctx.leverage) {
-    m = { params: ctx.params, leverage: ctx.leverage, byBook: new Map() };
+    m = { params: ctx.params, leverage: ctx.leverage, byBook: new BookMap() };
     memo.set(ctx.venue, m);
   }
-  const key = `${book.bid}|${book.ask}`;
-  let r = m.byBook.get(key);
+  let r = m.byBook.get(book);
   if (r === undefined) {
-    if (m.byBook.size > 4096) m.byBook.clear();
     r = compute(ctx, book);
-    m.byBook.set(key, r);
+    m.byBook.set(book, r);
   }
   return r;
 }
