@@ -20,35 +20,20 @@
  * - No new entry before the first reconciliation after (re)start has been applied.
  * - Pure: effects are named in setup() and provided at runtime.
  */
-import { assign, enqueueActions, fromCallback, fromPromise, setup } from 'xstate';
-import type { ReconcileReport, VenuePosition } from '../../adapters/types.ts';
+import { assign, enqueueActions, setup } from 'xstate';
 import { orderName, positionId } from '../../src/domain/client-index.ts';
 import { Dec } from '../../src/domain/decimal.ts';
 import { positionMachine } from '../position/machine.ts';
 import type { PositionInput } from '../position/types.ts';
 import { isTerminal } from '../shared/orders.ts';
-import type {
-  CancelOrderInput,
-  DeadlineInput,
-  JournalEntry,
-  PlaceOrderInput,
-  PlaceOrderOutput,
-  PositionSummary,
-  QueryOrderInput,
-  QueryOrderOutput,
-} from '../shared/types.ts';
+import { deadlineStub, runtimeActionStubs, venueActorStubs } from '../shared/venue-actors.ts';
+import type { JournalEntry, PositionSummary } from '../shared/types.ts';
 import { EPISODE_REASONS, evaluateGate, restingExitCount } from './gate.ts';
 import type { RoutePlan } from './routing.ts';
 import type { EntryRecord, GridContext, GridEvent, GridInput, RefusalReason } from './types.ts';
 
-const notProvided = (name: string) => () => {
-  throw new Error(`${name} is not provided: supply it with machine.provide()`);
-};
 
-export interface ReconcileInput {
-  market: string;
-  since: number;
-}
+export type { ReconcileInput } from '../shared/venue-actors.ts';
 
 export const childId = (n: number) => `position:${positionId(n)}`;
 
@@ -91,24 +76,12 @@ export const gridSetup = setup({
     input: {} as GridInput,
   },
   actors: {
-    placeOrder: fromPromise<PlaceOrderOutput, PlaceOrderInput>(notProvided('placeOrder')),
-    cancelOrder: fromPromise<PlaceOrderOutput, CancelOrderInput>(notProvided('cancelOrder')),
-    queryOrder: fromPromise<QueryOrderOutput, QueryOrderInput>(notProvided('queryOrder')),
-    cancelOrders: fromPromise<PlaceOrderOutput, { market: string; clientIndexes: number[]; ungated?: boolean }>(notProvided('cancelOrders')),
-    reconcile: fromPromise<ReconcileReport, ReconcileInput>(notProvided('reconcile')),
-    queryPosition: fromPromise<{ position: VenuePosition; at: number }, { market: string }>(notProvided('queryPosition')),
-    setLeverage: fromPromise<{ leverage: number; at: number }, { market: string; leverage: number }>(notProvided('setLeverage')),
-    deadline: fromCallback<GridEvent, DeadlineInput>(notProvided('deadline')),
+    ...venueActorStubs,
+    deadline: deadlineStub<GridEvent>(),
     position: positionMachine,
   },
   actions: {
-    journal: (_: unknown, _params: JournalEntry) => {
-      throw new Error('journal is not provided: supply it with machine.provide()');
-    },
-    /** Tells the runtime that the first reconciliation is applied (venue effects may proceed). */
-    reconciled: () => {
-      throw new Error('reconciled is not provided: supply it with machine.provide()');
-    },
+    ...runtimeActionStubs,
     storeEventTime: assign(({ context, event }) => {
       const at = (event as { at?: number }).at;
       return typeof at === 'number' && at > context.now ? { now: at } : {};

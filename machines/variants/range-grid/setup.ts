@@ -11,20 +11,17 @@
  *   max_resting_orders (cancelling ones count) nor the margin cap.
  * - A granted n is recorded in `owners` and `nextN` moves past it before the grant is sent.
  */
-import { assign, enqueueActions, fromCallback, fromPromise, setup } from 'xstate';
-import type { ReconcileReport, VenuePosition } from '../../../adapters/types.ts';
+import { assign, enqueueActions, setup } from 'xstate';
 import { Dec, fmt } from '../../../src/domain/decimal.ts';
 import { marginCapAllows, marginRatio, requiredMargin, usedMargin } from '../../../src/domain/grid-math.ts';
-import type { CancelOrderInput, DeadlineInput, JournalEntry, PlaceOrderInput, PlaceOrderOutput, QueryOrderInput, QueryOrderOutput } from '../../shared/types.ts';
+import type { JournalEntry } from '../../shared/types.ts';
+import { deadlineStub, runtimeActionStubs, venueActorStubs } from '../../shared/venue-actors.ts';
 import { levelMachine } from './level.machine.ts';
 import { levelPrices, levelSize, outsideRange, planArming } from './levels.ts';
 import { riskTrigger } from './risk-check.ts';
 import type { RangeRoutePlan } from './routing.ts';
 import type { LevelInput, LevelSummary, RangeGridContext, RangeGridEvent, RangeGridInput } from './types.ts';
 
-const notProvided = (name: string) => () => {
-  throw new Error(`${name} is not provided: supply it with machine.provide()`);
-};
 
 export const levelId = (i: number) => `level:${i}`;
 
@@ -61,32 +58,16 @@ function armedPlaceholder(level: number, side: 'buy' | 'sell', price: string, si
 export const canArm = (ctx: RangeGridContext) =>
   ctx.trading && ctx.leverageApplied && ctx.risk.phase === 'armed' && ctx.risk.trigger === null && !ctx.operatorPaused && ctx.book !== null && !(ctx.params.onExitRange === 'hold' && outsideRange(ctx.params, ctx.book));
 
-export interface ReconcileInput {
-  market: string;
-  since: number;
-}
 
 export const rangeGridSetup = setup({
   types: { context: {} as RangeGridContext, events: {} as RangeGridEvent, input: {} as RangeGridInput },
   actors: {
-    placeOrder: fromPromise<PlaceOrderOutput, PlaceOrderInput>(notProvided('placeOrder')),
-    cancelOrder: fromPromise<PlaceOrderOutput, CancelOrderInput>(notProvided('cancelOrder')),
-    queryOrder: fromPromise<QueryOrderOutput, QueryOrderInput>(notProvided('queryOrder')),
-    cancelOrders: fromPromise<PlaceOrderOutput, { market: string; clientIndexes: number[]; ungated?: boolean }>(notProvided('cancelOrders')),
-    reconcile: fromPromise<ReconcileReport, ReconcileInput>(notProvided('reconcile')),
-    queryPosition: fromPromise<{ position: VenuePosition; at: number }, { market: string }>(notProvided('queryPosition')),
-    setLeverage: fromPromise<{ leverage: number; at: number }, { market: string; leverage: number }>(notProvided('setLeverage')),
-    deadline: fromCallback<RangeGridEvent, DeadlineInput>(notProvided('deadline')),
+    ...venueActorStubs,
+    deadline: deadlineStub<RangeGridEvent>(),
     level: levelMachine,
   },
   actions: {
-    journal: (_: unknown, _params: JournalEntry) => {
-      throw new Error('journal is not provided: supply it with machine.provide()');
-    },
-    /** Tells the runtime that the first reconciliation is applied (venue effects may proceed). */
-    reconciled: () => {
-      throw new Error('reconciled is not provided: supply it with machine.provide()');
-    },
+    ...runtimeActionStubs,
     storeEventTime: assign(({ context, event }) => {
       const at = (event as { at?: number }).at;
       return typeof at === 'number' && at > context.now ? { now: at } : {};

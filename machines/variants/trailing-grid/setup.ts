@@ -11,18 +11,15 @@
  *   is sent (write-ahead: the runtime persists the snapshot before the venue sees the index).
  * - At most one position child lives at a time, id `position:<n>` of the current round trip.
  */
-import { assign, enqueueActions, fromCallback, fromPromise, setup } from 'xstate';
-import type { ReconcileReport } from '../../../adapters/types.ts';
+import { assign, enqueueActions, setup } from 'xstate';
 import { Dec } from '../../../src/domain/decimal.ts';
 import { isTerminal } from '../../shared/orders.ts';
-import type { CancelOrderInput, DeadlineInput, JournalEntry, PlaceOrderInput, PlaceOrderOutput, QueryOrderInput, QueryOrderOutput } from '../../shared/types.ts';
+import { deadlineStub, runtimeActionStubs, venueActorStubs } from '../../shared/venue-actors.ts';
+import type { JournalEntry } from '../../shared/types.ts';
 import { positionMachine } from '../../position/machine.ts';
 import { newEntry, repegNeeded, venueSizeInDirection } from './trail.ts';
 import type { TrailingGridContext, TrailingGridEvent, TrailingGridInput, TrailPlan } from './types.ts';
 
-const notProvided = (name: string) => () => {
-  throw new Error(`${name} is not provided: supply it with machine.provide()`);
-};
 
 export const childId = (n: number) => `position:${n}`;
 
@@ -33,23 +30,12 @@ const entryLive = (c: TrailingGridContext) => c.entry !== null && !isTerminal(c.
 export const trailingGridSetup = setup({
   types: { context: {} as TrailingGridContext, events: {} as TrailingGridEvent, input: {} as TrailingGridInput },
   actors: {
-    placeOrder: fromPromise<PlaceOrderOutput, PlaceOrderInput>(notProvided('placeOrder')),
-    cancelOrder: fromPromise<PlaceOrderOutput, CancelOrderInput>(notProvided('cancelOrder')),
-    queryOrder: fromPromise<QueryOrderOutput, QueryOrderInput>(notProvided('queryOrder')),
-    cancelOrders: fromPromise<PlaceOrderOutput, { market: string; clientIndexes: number[]; ungated?: boolean }>(notProvided('cancelOrders')),
-    reconcile: fromPromise<ReconcileReport, { market: string; since: number }>(notProvided('reconcile')),
-    setLeverage: fromPromise<{ leverage: number; at: number }, { market: string; leverage: number }>(notProvided('setLeverage')),
-    deadline: fromCallback<TrailingGridEvent, DeadlineInput>(notProvided('deadline')),
+    ...venueActorStubs,
+    deadline: deadlineStub<TrailingGridEvent>(),
     position: positionMachine,
   },
   actions: {
-    journal: (_: unknown, _params: JournalEntry) => {
-      throw new Error('journal is not provided: supply it with machine.provide()');
-    },
-    /** Tells the runtime that the reconciliation is applied (its request gate opens). */
-    reconciled: () => {
-      throw new Error('reconciled is not provided: supply it with machine.provide()');
-    },
+    ...runtimeActionStubs,
     storeEventTime: assign(({ context, event }) => {
       const at = (event as { at?: number }).at;
       return typeof at === 'number' && at > context.now ? { now: at } : {};
