@@ -9,42 +9,19 @@
  * The store file (and -wal/-shm) and the discovery/token file are owner-only (0600); no
  * file the bot writes holds the key.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeClientIndex } from '../src/domain/client-index.ts';
 import { controlFilePath, readDiscovery } from '../src/observability/control-server.ts';
 import { readJournal } from '../src/observability/journal.ts';
 import { openKeyv } from '../src/persistence/keyv-store.ts';
 import { runSimServer, type RunningSim } from '../src/venue-sim/index.ts';
+import { startCli } from './cli-process.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-interface Child {
-  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
-  kill(signal: NodeJS.Signals): void;
-  out(): string;
-}
 
-function start(args: string[], env: NodeJS.ProcessEnv): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-  return { done, kill: (s) => child.kill(s), out: () => stdout + stderr };
-}
 
 let eventsFile = '';
 const journalTail = () => (existsSync(eventsFile) ? readFileSync(eventsFile, 'utf8').split('\n').slice(-25).join('\n') : 'no events file');
@@ -89,7 +66,7 @@ describe('the private key never leaves the environment', () => {
     const ours = () => sim.server.control.liveOrders('BTC').filter((o) => decodeClientIndex(o.clientIndex) !== null);
 
     // --- first process: entries, error paths, fills, status, endpoints; then kill -9.
-    const first = start(args, env);
+    const first = startCli(args, env);
     await until('an entry placed', () => journalTypes().includes('entry.placed'), () => first.out() + journalTail());
     sim.server.control.faults.failRest({ status: 500, count: 3 });
     sim.server.control.faults.rejectNextTx(21120, { message: 'invalid signature' });
@@ -114,7 +91,7 @@ describe('the private key never leaves the environment', () => {
     expect([200, 404]).toContain(metrics.status);
     texts['GET /metrics'] = await metrics.text();
     texts['GET /status (no token)'] = await (await fetch(`${d.url}/status`)).text();
-    const cliStatus = await start(['status', '--store', store, '--market', 'BTC'], {}).done;
+    const cliStatus = await startCli(['status', '--store', store, '--market', 'BTC'], {}).done;
     expect(cliStatus.code, cliStatus.stderr).toBe(0);
     expect(cliStatus.stdout).toMatch(/live \(pid \d+/);
     texts['grid-bot status (live)'] = cliStatus.stdout + cliStatus.stderr;
@@ -127,7 +104,7 @@ describe('the private key never leaves the environment', () => {
 
     // --- second process: restored, reconciled; the exit fills; then SIGINT.
     const reconciledBefore = journalTypes().filter((t) => t === 'venue.reconciled').length;
-    const second = start(args, env);
+    const second = startCli(args, env);
     await until('the restart reconciled', () => journalTypes().filter((t) => t === 'venue.reconciled').length > reconciledBefore);
     sim.server.control.faults.failRest({ status: 500, count: 2 });
     await until('an exit fills', async () => {
@@ -145,7 +122,7 @@ describe('the private key never leaves the environment', () => {
     expect(stopped.stdout).toContain('venue connected; bot restored from the store');
     texts['run 2 stdout'] = stopped.stdout;
     texts['run 2 stderr'] = stopped.stderr;
-    const offline = await start(['status', '--store', store, '--market', 'BTC'], {}).done;
+    const offline = await startCli(['status', '--store', store, '--market', 'BTC'], {}).done;
     texts['grid-bot status (stored)'] = offline.stdout + offline.stderr;
 
     // The session did go through the error paths it was meant to.

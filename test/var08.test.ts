@@ -15,37 +15,19 @@
  * Also: `paper --config examples/range-grid.yaml --venue sim` trades round trips (the README's
  * range-grid command on the in-process simulated venue).
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeClientIndex } from '../src/domain/client-index.ts';
 import { Dec, type DecValue } from '../src/domain/decimal.ts';
 import { readJournal } from '../src/observability/journal.ts';
 import { readDiscovery } from '../src/observability/control-server.ts';
+import { startCli, type CliProcess } from './cli-process.ts';
 import { runSimServer, type RunningSim } from '../src/venue-sim/index.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function start(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-  return { done, kill: (s: NodeJS.Signals) => child.kill(s), out: () => stdout + stderr };
-}
 
 async function until(what: string, cond: () => boolean, ms = 30_000, detail: () => string = () => ''): Promise<void> {
   const t0 = performance.now();
@@ -59,7 +41,7 @@ type Live = { clientIndex: number; side: string; price: string; size: string; fi
 
 describe('VAR-08 range grid over sockets and across a restart', () => {
   let sim: RunningSim | undefined;
-  const children: Array<ReturnType<typeof start>> = [];
+  const children: CliProcess[] = [];
   afterEach(async () => {
     for (const c of children) c.kill('SIGKILL');
     await sim?.stop();
@@ -91,7 +73,7 @@ describe('VAR-08 range grid over sockets and across a restart', () => {
     const journalHas = (type: string, from = 0) => existsSync(events) && readJournal(events).slice(from).some((l) => l.type === type);
 
     await setBook('60000.0', '60000.1');
-    const first = start(args, env);
+    const first = startCli(args, env);
     children.push(first);
     await until('three entries resting', () => entries().length === 3, 30_000, first.out);
 
@@ -135,7 +117,7 @@ describe('VAR-08 range grid over sockets and across a restart', () => {
     const sentBefore = control.txLog().length;
 
     // Restart on the same store; wait for the reconciliation and a quiet venue.
-    const second = start(args, env);
+    const second = startCli(args, env);
     children.push(second);
     await until('the restarted bot reconciled', () => journalHas('venue.reconciled', journalBefore), 30_000, second.out);
     await until('every holding n has its exit', () => holdingWithoutExit().length === 0, 20_000, () => `${second.out()}\nholding without exit: ${JSON.stringify(holdingWithoutExit())}`);
@@ -200,7 +182,7 @@ describe('VAR-08 range grid over sockets and across a restart', () => {
   it('paper --config examples/range-grid.yaml --venue sim trades range round trips and reports per-level profit', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'var-paper-'));
     const events = join(dir, 'ev.jsonl');
-    const run = start(['paper', '--config', 'examples/range-grid.yaml', '--venue', 'sim', '--speed', 'max', '--duration', '10m', '--store', join(dir, 'p.sqlite'), '--events', events]);
+    const run = startCli(['paper', '--config', 'examples/range-grid.yaml', '--venue', 'sim', '--speed', 'max', '--duration', '10m', '--store', join(dir, 'p.sqlite'), '--events', events]);
     children.push(run);
     const r = await run.done;
     expect(r.code, r.stderr).toBe(0);

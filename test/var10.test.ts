@@ -7,7 +7,6 @@
  * - every code block of the guide marked `<!-- file: … -->` equals that file (or its line
  *   range) in the repository, so the guide fails the build when the code drifts.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,31 +16,17 @@ import { expectedText, markedBlocks } from '../machines/variants/trailing-grid/g
 import { decodeClientIndex } from '../src/domain/client-index.ts';
 import { readJournal } from '../src/observability/journal.ts';
 import { TRAILING_GRID_KEY_TABLE } from '../src/config/trailing-grid.ts';
+import { runCli } from './cli-process.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const GUIDE = 'docs/authoring-variants.md';
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('VAR-10 authoring guide example variant', () => {
   it('VAR-10 paper --config examples/trailing-grid.yaml --venue sim for 10 simulated minutes: exit 0, at least one entry fill and one exit fill of the trailing grid', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'var10-'));
     const events = join(dir, 'ev.jsonl');
-    const r = await cli(['paper', '--config', 'examples/trailing-grid.yaml', '--venue', 'sim', '--speed', 'max', '--duration', '10m', '--store', join(dir, 'p.sqlite'), '--events', events]);
+    const r = await runCli(['paper', '--config', 'examples/trailing-grid.yaml', '--venue', 'sim', '--speed', 'max', '--duration', '10m', '--store', join(dir, 'p.sqlite'), '--events', events]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('BTC trailing buy entry 0.01 % from the touch');
     const j = readJournal(events);
@@ -60,7 +45,7 @@ describe('VAR-10 authoring guide example variant', () => {
   }, 120_000);
 
   it('VAR-10 grid-bot variants lists trailing-grid with its description and every key', async () => {
-    const r = await cli(['variants']);
+    const r = await runCli(['variants']);
     expect(r.code, r.stderr).toBe(0);
     const section = r.stdout.slice(r.stdout.indexOf('trailing-grid:'));
     expect(section).toMatch(/^trailing-grid: a single post-only entry that trails the touch/);
@@ -71,7 +56,7 @@ describe('VAR-10 authoring guide example variant', () => {
     const dir = mkdtempSync(join(tmpdir(), 'var10-bad-'));
     const cfg = join(dir, 'bad.yaml');
     (await import('node:fs')).writeFileSync(cfg, 'market: BTC\nstrategy: { kind: trailing-grid, direction: buy, order_size: 0.002, trail_percent: 0.01, repeg_percent: 0.02 }\n');
-    const r = await cli(['paper', '--config', cfg, '--venue', 'sim', '--speed', 'max', '--duration', '1m', '--store', join(dir, 'p.sqlite')]);
+    const r = await runCli(['paper', '--config', cfg, '--venue', 'sim', '--speed', 'max', '--duration', '1m', '--store', join(dir, 'p.sqlite')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('strategy.repeg_percent');
     expect(r.stderr).toContain('0.02 is not below trail_percent 0.01');

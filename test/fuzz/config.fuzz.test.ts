@@ -9,18 +9,16 @@
  *
  * FUZZ_RUNS=1000 npx vitest run test/fuzz/config.fuzz.test.ts for a longer run.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/index.ts';
 import { FOREIGN_KEYS, isSecretKey } from '../../src/config/keys.ts';
 import { MAX_ALIAS_COUNT } from '../../src/config/yaml-read.ts';
+import { runCli } from '../cli-process.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const RUNS = Number(process.env.FUZZ_RUNS ?? 100);
 const STACK = /\n\s+at |^\s+at /m;
 const dir = mkdtempSync(join(tmpdir(), 'config-fuzz-'));
@@ -259,27 +257,7 @@ describe('config loader fuzz: keys and documents', () => {
   });
 });
 
-interface Run {
-  code: number | null;
-  stderr: string;
-  stdout: string;
-}
 
-function cli(args: string[]): Promise<Run> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('config fuzz cases through the real CLI process', () => {
   it('a wrong type, an alias bomb, deep nesting, binary garbage and a huge integer exit 2 with one line on stderr and no stack trace', async () => {
@@ -294,7 +272,7 @@ describe('config fuzz cases through the real CLI process', () => {
     const runs = await Promise.all(
       cases.map(([name, text]) => {
         writeFileSync(join(d, name), text);
-        return cli(['paper', '--venue', 'sim', '--config', join(d, name), '--duration', '1m', '--speed', 'max', '--store', join(d, `${name}.sqlite`), '--events', join(d, `${name}.jsonl`)]);
+        return runCli(['paper', '--venue', 'sim', '--config', join(d, name), '--duration', '1m', '--speed', 'max', '--store', join(d, `${name}.sqlite`), '--events', join(d, `${name}.jsonl`)]);
       }),
     );
     runs.forEach((run, i) => {
