@@ -5,7 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Venue, VenueStreamEvent } from '../adapters/types.ts';
 import { checkVenue } from '../src/chaos/invariants.ts';
+import { MACHINE_VERSION, type GridContext } from '../machines/grid/types.ts';
 import { decodeClientIndex } from '../src/domain/client-index.ts';
+import { botKey } from '../src/persistence/envelope.ts';
+import { SnapshotStore, type StringKeyValue } from '../src/persistence/snapshot-store.ts';
 import { SimClock } from '../src/runtime/clock.ts';
 import { startHarness } from './harness.ts';
 
@@ -49,6 +52,26 @@ function stalePositionOnce(): { wrap: (v: Venue) => Venue; arm: (size: string) =
   };
 }
 
+/** Exit cancels that never get an answer (the bot dies with them in flight). */
+function exitCancelsHang(inner: Venue): Venue {
+  const wrapped = Object.create(inner) as Venue;
+  wrapped.cancelOrder = (market, clientIndex) => (decodeClientIndex(clientIndex)?.role.kind === 'entry' ? inner.cancelOrder(market, clientIndex) : new Promise<void>(() => {}));
+  return wrapped;
+}
+
+/**
+ * Rewrites the stored root's summary of position `n` to `state`: the snapshot a kill leaves
+ * when the root was written before it took in its child's latest summary.
+ */
+async function staleSummaryInStore(kv: StringKeyValue, n: number, state: string): Promise<void> {
+  const identity = { venue: 'sim', account: 'paper', market: 'TEST', slot: 1, variant: 'dynamic-grid' } as const;
+  const store = new SnapshotStore(kv);
+  const env = (await store.load(botKey(identity), { machineVersion: MACHINE_VERSION, bot: identity }))!;
+  const ctx = (env.snapshot as { context: GridContext }).context;
+  ctx.positions[n] = { ...ctx.positions[n]!, state };
+  await store.save(botKey(identity), env);
+}
+
 describe('chaos regressions', () => {
   it('RST-11 chaos seed 1 run 153: one reconcile report whose position disagrees with its fills retires nothing; the venue is asked again and the tracked position keeps its exit', async () => {
     const stale = stalePositionOnce();
@@ -84,5 +107,30 @@ describe('chaos regressions', () => {
     expect(checkVenue(records)).toEqual([]);
     expect(h.status().positions).toEqual([]);
     expect(h.events('stop-loss.executed')).toHaveLength(1);
+  });
+  it('RST-11 chaos seed 1 run 415: a bot killed while its stop-loss flatten retires the positions retires them at once after the restart reconciles (no confirming report), so no exit outlives the flat venue', async () => {
+    const clock = new SimClock(0);
+    const h = await startHarness({ clock, params: { stopLossEnabled: true, stopLossPct: '2.0' }, wrapVenue: exitCancelsHang });
+    h.control.counterpartyTrade(M, 'sell', '1'); // grid-1's entry fills; its exit rests
+    await h.advance(1000);
+    expect(h.liveOrders().filter((o) => o.reduceOnly)).toHaveLength(1);
+    h.control.setBook(M, '99.78', '99.82'); // mid 99.80 ≤ stop-loss level 99.90
+    await h.advance(2000);
+    expect(Number(h.position().size)).toBe(0); // the close filled
+    expect(h.bot.snapshot().matches({ risk: { flattening: 'retiring' } })).toBe(true);
+    expect(h.liveOrders().filter((o) => o.reduceOnly)).toHaveLength(1); // grid-1's exit cancel is in flight
+    await h.quiesce();
+    h.bot.kill(); // kill -9 …
+    await staleSummaryInStore(h.kv, 1, 'exitResting'); // … with the root's summary of grid-1 one step behind its child
+
+    await h.start({ wrapVenue: (v) => v });
+    await h.advance(300); // well inside TOTALS_CONFIRM_MS (1 s)
+    expect(h.events('venue.totals-unconfirmed')).toEqual([]);
+    expect(h.events('position.untracked')).toEqual([]);
+    expect(h.liveOrders().filter((o) => o.reduceOnly)).toEqual([]);
+    expect(checkVenue({ direction: 'buy', slot: 1, maxOrders: 10, position: h.position().size, liveOrders: h.liveOrders(), fills: [] })).toEqual([]);
+    expect(h.status().positions).toEqual([]);
+    expect(h.events('stop-loss.executed')).toHaveLength(1);
+    expect(h.placed().filter((p) => p.role.kind === 'stop-loss-close')).toHaveLength(1);
   });
 });

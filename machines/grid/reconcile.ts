@@ -150,8 +150,12 @@ export function totalsDisagree(plan: TotalsPlan): boolean {
   return plan.retire.length > 0 || plan.adoptSize !== undefined;
 }
 
-/** Tracked total vs the venue position, in the grid's direction. */
-export function planTotals(ctx: GridContext): TotalsPlan {
+/**
+ * Tracked total vs the venue position, in the grid's direction. With `adopt: false` (the risk
+ * region is flattening: its close takes whatever the venue holds) nothing is adopted; a
+ * tracked total above the venue's still retires positions, newest first.
+ */
+export function planTotals(ctx: GridContext, { adopt = true }: { adopt?: boolean } = {}): TotalsPlan {
   const out: TotalsPlan = { retire: [], journal: [] };
   const venue = new Dec(venueSizeInDirection(ctx));
   const signed = new Dec(ctx.venue.size);
@@ -167,6 +171,7 @@ export function planTotals(ctx: GridContext): TotalsPlan {
     });
   }
   if (venue.gt(tracked)) {
+    if (!adopt) return out;
     const diff = venue.minus(tracked);
     out.adoptSize = diff.toFixed();
     out.journal.push({
@@ -188,7 +193,7 @@ export function planTotals(ctx: GridContext): TotalsPlan {
       message: `tracked ${before.toFixed()} but the venue holds ${venue.toFixed()}: retiring ${out.retire.map(positionId).join(', ')} (newest first)`,
       payload: { tracked: before.toFixed(), venue: venue.toFixed(), retired: out.retire.map(positionId) },
     });
-    if (venue.gt(tracked)) out.adoptSize = venue.minus(tracked).toFixed();
+    if (adopt && venue.gt(tracked)) out.adoptSize = venue.minus(tracked).toFixed();
   }
   return out;
 }

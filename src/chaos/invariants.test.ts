@@ -77,6 +77,25 @@ describe('chaos invariants', () => {
     expect(names(checkVenue({ ...exitFilled, now: 1000 }))).toEqual(['reduce-only-exceeds-position']);
   });
 
+  it('chaos seed 1 run 415: a kill -9 inside the grace moves its end to grace after the restart reconciled; a kill outside it, or an open-ended one, is handled as such', () => {
+    const { v } = consistent();
+    const stopLoss = encodeClientIndex(SLOT, 9, role.stopLossClose());
+    const flat = { ...v, position: '0', fills: [...v.fills, fill(stopLoss, '0.00266', 1000, 'sell')] };
+    // Killed 18 ms after the fill, reconciled again at 4200: grace until 4200 + grace.
+    const killed = { ...flat, botDown: [{ from: 1018, until: 4200 }] };
+    expect(checkVenue({ ...killed, now: 4200 + FLATTEN_CANCEL_GRACE_MS })).toEqual([]);
+    expect(names(checkVenue({ ...killed, now: 4201 + FLATTEN_CANCEL_GRACE_MS }))).toEqual(['reduce-only-exceeds-position']);
+    // Still down (not reconciled yet): in grace however long it takes.
+    expect(checkVenue({ ...flat, botDown: [{ from: 1018 }], now: 60_000 })).toEqual([]);
+    // Down and back before the fill, or killed after the grace ended: no extension.
+    expect(names(checkVenue({ ...flat, botDown: [{ from: 100, until: 900 }], now: 1001 + FLATTEN_CANCEL_GRACE_MS }))).toEqual(['reduce-only-exceeds-position']);
+    expect(names(checkVenue({ ...flat, botDown: [{ from: 1001 + FLATTEN_CANCEL_GRACE_MS, until: 9000 }], now: 1002 + FLATTEN_CANCEL_GRACE_MS }))).toEqual(['reduce-only-exceeds-position']);
+    // A restart killed again before it reconciled chains: grace after the second reconcile.
+    const twice = { ...flat, botDown: [{ from: 2000, until: 5000 }, { from: 6000, until: 9000 }] };
+    expect(checkVenue({ ...twice, now: 9000 + FLATTEN_CANCEL_GRACE_MS })).toEqual([]);
+    expect(names(checkVenue({ ...twice, now: 9001 + FLATTEN_CANCEL_GRACE_MS }))).toEqual(['reduce-only-exceeds-position']);
+  });
+
   it('more resting exits than max_orders is caught', () => {
     const exits = [1, 2, 3, 4, 5].map((n) => order(closeCi(n), { size: '0.001' }));
     expect(names(checkVenue({ direction: 'buy', slot: SLOT, maxOrders: 4, position: '0.005', liveOrders: exits, fills: [] }))).toEqual(['resting-exits-exceed-max-orders']);

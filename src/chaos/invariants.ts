@@ -83,6 +83,13 @@ export interface VenueRecords {
    * round trip exits rest against a smaller position. Without it (the final check) nothing is skipped.
    */
   now?: number;
+  /**
+   * Times the bot could not act (venue clock): from a kill -9 to its restart's reconciliation
+   * (`until` absent while that has not happened yet). A close fill's grace is extended past any
+   * such interval that starts inside it: a killed bot cancels nothing, and the restarted one
+   * gets the same grace from the moment it has reconciled (chaos seed 1 run 415).
+   */
+  botDown?: Array<{ from: number; until?: number }>;
 }
 
 /** How long exits may outlive a whole-bot close's fill (the cancels of the flatten sequence). */
@@ -131,13 +138,24 @@ function isExitOrder(v: VenueRecords, o: VenueOrder): boolean {
   return kind !== 'entry' && !WHOLE_BOT.has(kind);
 }
 
-/** A whole-bot close of the slot filled less than FLATTEN_CANCEL_GRACE_MS before `v.now`. */
+/**
+ * A whole-bot close of the slot filled less than FLATTEN_CANCEL_GRACE_MS of bot uptime before
+ * `v.now`: the grace of a fill at t ends at t + grace, or at grace after the end of a `botDown`
+ * interval that began before that (repeatedly, for a restart killed again).
+ */
 function inFlattenGrace(v: VenueRecords): boolean {
   if (v.now === undefined) return false;
   const now = v.now;
+  const down = [...(v.botDown ?? [])].sort((a, b) => a.from - b.from);
   return v.fills.some((f) => {
     const d = decodeClientIndex(f.clientIndex);
-    return d !== null && d.slot === v.slot && WHOLE_BOT.has(d.role.kind) && now - f.time <= FLATTEN_CANCEL_GRACE_MS;
+    if (d === null || d.slot !== v.slot || !WHOLE_BOT.has(d.role.kind)) return false;
+    let ends = f.time + FLATTEN_CANCEL_GRACE_MS;
+    for (const i of down) {
+      if (i.from > ends || (i.until !== undefined && i.until < f.time)) continue;
+      ends = Math.max(ends, (i.until ?? Infinity) + FLATTEN_CANCEL_GRACE_MS);
+    }
+    return now <= ends;
   });
 }
 

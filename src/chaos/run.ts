@@ -202,9 +202,29 @@ export async function runOne(opts: RunOneOptions): Promise<RunResult> {
     now: serverClock.now(),
   });
 
+  /** Venue-clock times of every kill -9 (the venue clock is the system clock, as the journal's). */
+  const kills: number[] = [];
+  /** From each kill to its restart's reconciliation (read from the journal; open-ended if not yet). */
+  const botDown = (): Array<{ from: number; until?: number }> => {
+    const ends = reconcileEnds(variant);
+    const lines = journalLines(events);
+    return kills.map((from) => {
+      const restart = starts.find((s) => s > from);
+      const hit = restart === undefined ? undefined : lines.find((l) => ends.includes(l.type) && Date.parse(l.time) >= restart);
+      return hit ? { from, until: Date.parse(hit.time) } : { from };
+    });
+  };
+  /** Venue checks; a reduce-only excess is looked at again with the bot's downtime (read only then: it reads the journal). */
+  const checkLive = (): Violation[] => {
+    const found = checkVenue(records());
+    if (kills.length === 0 || !found.some((v) => v.invariant === 'reduce-only-exceeds-position')) return found;
+    return checkVenue({ ...records(), botDown: botDown() });
+  };
+
   /** SIGKILL the bot (if up) and start it again on the same store after `after` ms. */
   const killAndRestart = (kind: FaultKind, after: number): boolean => {
     if (restarting || !bot.kill9()) return false;
+    kills.push(serverClock.now());
     count(kind);
     trace(`${Date.now() - t0} ms: ${kind} (restart after ${after} ms)`);
     const dead = bot;
@@ -355,7 +375,7 @@ export async function runOne(opts: RunOneOptions): Promise<RunResult> {
     trace(`${origin - t0} ms: the bot connected; price path and faults start`);
     path.start();
     poller = setInterval(() => {
-      for (const v of checkVenue(records())) violate(v);
+      for (const v of checkLive()) violate(v);
     }, POLL_MS);
     fastPoller = setInterval(fastPoll, FAST_POLL_MS);
     for (const f of plan.faults) timers.push(setTimeout(() => inject(f), Math.max(0, origin + f.at - Date.now())));

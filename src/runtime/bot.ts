@@ -98,7 +98,11 @@ export class Bot {
     return this.actor !== undefined && this.alive;
   }
 
+  /** Collects the journal entries of one synchronous send (see resume()). */
+  private tap: JournalEntry[] | undefined;
+
   private record(entry: JournalEntry): void {
+    this.tap?.push(entry);
     this.opts.journal({ time: this.opts.clock.now(), market: this.opts.market, ...entry });
   }
 
@@ -249,10 +253,18 @@ export class Bot {
     if (!this.actor) throw new Error('bot not started');
     const ctx = this.actor.getSnapshot().context as { risk?: { phase?: string }; operatorPaused?: boolean };
     const refusal = this.variant.resumeRefusal(ctx);
-    this.actor.send({ type: 'operator.resume', at: this.opts.clock.now() });
+    const said: JournalEntry[] = (this.tap = []);
+    try {
+      this.actor.send({ type: 'operator.resume', at: this.opts.clock.now() });
+    } finally {
+      this.tap = undefined;
+    }
     if (refusal) return { ok: false, message: refusal };
     if (ctx.risk?.phase === 'halted') return { ok: true, message: 'resumed: halted lifted' };
-    return { ok: true, message: ctx.operatorPaused ? 'resumed: pause lifted' : 'nothing to resume' };
+    if (ctx.operatorPaused) return { ok: true, message: 'resumed: pause lifted' };
+    // Neither: what the machine journaled for it, if anything (a range grid's parked legs get fresh exits).
+    const resumed = said.find((e) => e.type === 'operator.resumed');
+    return { ok: true, message: resumed ? resumed.message : 'nothing to resume' };
   }
 
   /** Sends an event to the root (operator commands, tests). */
