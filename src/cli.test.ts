@@ -2,52 +2,15 @@
  * End-to-end tests of the `grid-bot` command line as a real child process
  * (`node --import tsx src/cli.ts …`), plus unit tests of its value parsers.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { readJournal } from './observability/journal.ts';
 import { openKeyv } from './persistence/keyv-store.ts';
 import { parseDuration, parseSpeed, UsageError } from './cli.ts';
 import { controlFilePath, readDiscovery } from './observability/control-server.ts';
-
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-interface Child {
-  done: Promise<Run>;
-  kill(signal: NodeJS.Signals): void;
-  stdoutSoFar(): string;
-}
-
-function start(args: string[], env: NodeJS.ProcessEnv = {}): Child {
-  const t0 = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<Run>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr, ms: performance.now() - t0 }));
-  });
-  return { done, kill: (s) => child.kill(s), stdoutSoFar: () => stdout };
-}
-
-const cli = (args: string[], env?: NodeJS.ProcessEnv) => start(args, env).done;
+import { REPO_ROOT, runCli, startCli } from '../test/cli-process.ts';
 
 function tmp(): string {
   return mkdtempSync(join(tmpdir(), 'cli-'));
@@ -61,7 +24,7 @@ const STACK = /\n\s+at .+\(|\n\s+at file:/;
 describe('grid-bot paper (child process)', () => {
   it('trades within 2 simulated minutes at --speed max, exits 0, and a second run resumes where it stopped', async () => {
     const dir = tmp();
-    const first = await cli(['paper', '--venue', 'sim', '--speed', 'max', '--duration', '2m', '--status-every', '1m', ...files(dir)]);
+    const first = await runCli(['paper', '--venue', 'sim', '--speed', 'max', '--duration', '2m', '--status-every', '1m', ...files(dir)]);
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     expect(first.stdout).toContain('TP 0.5 % of margin at 10x = 0.05 % price move');
@@ -74,7 +37,7 @@ describe('grid-bot paper (child process)', () => {
       expect(Number.isNaN(Date.parse(l.time))).toBe(false);
     }
 
-    const second = await cli(['paper', '--venue', 'sim', '--speed', 'max', '--duration', '1m', '--status-every', '1m', ...files(dir)]);
+    const second = await runCli(['paper', '--venue', 'sim', '--speed', 'max', '--duration', '1m', '--status-every', '1m', ...files(dir)]);
     expect(second.code).toBe(0);
     expect(second.stdout).toContain('(resumed at');
     const j2 = readJournal(join(dir, 'p.jsonl')).slice(j1.length);
@@ -87,7 +50,7 @@ describe('grid-bot paper (child process)', () => {
     // The second run's simulated clock starts where the first one stopped.
     expect(j2[0].time).toBe(j1.at(-1)!.time);
 
-    const status = await cli(['status', '--store', join(dir, 'p.sqlite')]);
+    const status = await runCli(['status', '--store', join(dir, 'p.sqlite')]);
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(/^bot gridchart:sim:paper:BTC:1, saved /);
     expect(status.stdout).toMatch(/\d\d:\d\d:\d\d BTC entry \w+/);
@@ -96,8 +59,8 @@ describe('grid-bot paper (child process)', () => {
 
   it('stops gracefully on SIGINT (state saved, summary printed, exit 0) and survives a SIGKILL', async () => {
     const dir = tmp();
-    const child = start(['paper', '--venue', 'sim', '--speed', '50', '--status-every', '10s', ...files(dir)]);
-    while (!/\d\d:\d\d:\d\d BTC entry/.test(child.stdoutSoFar())) await new Promise((r) => setTimeout(r, 50));
+    const child = startCli(['paper', '--venue', 'sim', '--speed', '50', '--status-every', '10s', ...files(dir)]);
+    while (!/\d\d:\d\d:\d\d BTC entry/.test(child.stdout())) await new Promise((r) => setTimeout(r, 50));
     child.kill('SIGINT');
     const run = await child.done;
     expect(run.code).toBe(0);
@@ -107,13 +70,13 @@ describe('grid-bot paper (child process)', () => {
     expect(j1.at(-1)?.type).toBe('paper.stopped');
 
     // kill -9 in the middle of trading, then restart: it reconciles and goes on trading.
-    const victim = start(['paper', '--venue', 'sim', '--speed', '100', '--status-every', '10s', ...files(dir)]);
-    const before = (victim.stdoutSoFar().match(/ BTC entry /g) ?? []).length;
-    while ((victim.stdoutSoFar().match(/ BTC entry /g) ?? []).length < before + 3) await new Promise((r) => setTimeout(r, 50));
+    const victim = startCli(['paper', '--venue', 'sim', '--speed', '100', '--status-every', '10s', ...files(dir)]);
+    const before = (victim.stdout().match(/ BTC entry /g) ?? []).length;
+    while ((victim.stdout().match(/ BTC entry /g) ?? []).length < before + 3) await new Promise((r) => setTimeout(r, 50));
     victim.kill('SIGKILL');
     expect((await victim.done).signal).toBe('SIGKILL');
     const count = readJournal(join(dir, 'p.jsonl')).length;
-    const after = await cli(['paper', '--venue', 'sim', '--speed', 'max', '--duration', '2m', '--status-every', '1m', ...files(dir)]);
+    const after = await runCli(['paper', '--venue', 'sim', '--speed', 'max', '--duration', '2m', '--status-every', '1m', ...files(dir)]);
     expect(after.code).toBe(0);
     const j3 = readJournal(join(dir, 'p.jsonl')).slice(count);
     expect(j3.map((l) => l.type)).toContain('venue.reconciled');
@@ -129,7 +92,7 @@ describe('grid-bot paper (child process)', () => {
     };
     const dir = tmp();
     const runs = await Promise.all(
-      Object.keys(expected).map((p) => cli(['paper', '--venue', 'sim', '--preset', p, '--speed', 'max', '--duration', '10m', '--status-every', '10m', ...files(dir, p)])),
+      Object.keys(expected).map((p) => runCli(['paper', '--venue', 'sim', '--preset', p, '--speed', 'max', '--duration', '10m', '--status-every', '10m', ...files(dir, p)])),
     );
     Object.keys(expected).forEach((preset, i) => {
       const run = runs[i];
@@ -149,7 +112,7 @@ describe('grid-bot errors (child process)', () => {
     const dir = tmp();
     const file = join(dir, 'bad.yaml');
     writeFileSync(file, 'direction: buy\norder_notional_usd: 300\ntarget_leverage: 20\nmax_margin_usd: 40\nmax_orders: 0\n');
-    const run = await cli(['paper', '--venue', 'sim', '--config', file, ...files(dir)]);
+    const run = await runCli(['paper', '--venue', 'sim', '--config', file, ...files(dir)]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/max_orders/);
     expect(run.stderr).toMatch(/\b0\b/);
@@ -163,13 +126,13 @@ describe('grid-bot errors (child process)', () => {
     const dir = tmp();
     const file = join(dir, 'empty.yaml');
     writeFileSync(file, '');
-    const run = await cli(['paper', '--venue', 'sim', '--config', file, ...files(dir)]);
+    const run = await runCli(['paper', '--venue', 'sim', '--config', file, ...files(dir)]);
     expect(run.code).toBe(2);
     // Liveness only (process start-up on a shared machine); the loader's own 1 s bound is checked in-process (yaml-read.test.ts).
     expect(run.ms).toBeLessThan(25_000);
     expect(run.stderr).toContain('empty.yaml');
     expect(run.stderr).not.toMatch(STACK);
-    const debug = await cli(['paper', '--venue', 'sim', '--config', file, '--debug', ...files(dir)]);
+    const debug = await runCli(['paper', '--venue', 'sim', '--config', file, '--debug', ...files(dir)]);
     expect(debug.code).toBe(2);
     expect(debug.stderr).toMatch(STACK);
   }, 30_000);
@@ -177,11 +140,11 @@ describe('grid-bot errors (child process)', () => {
   it('usage errors exit 2: unknown option, bad --speed, bad --duration, unknown command', async () => {
     const dir = tmp();
     const [unknown, speed, duration, command, none] = await Promise.all([
-      cli(['paper', '--venue', 'sim', '--bogus', ...files(dir)]),
-      cli(['paper', '--venue', 'sim', '--speed', 'fast', ...files(dir)]),
-      cli(['paper', '--venue', 'sim', '--duration', '10', ...files(dir)]),
-      cli(['trade']),
-      cli([]),
+      runCli(['paper', '--venue', 'sim', '--bogus', ...files(dir)]),
+      runCli(['paper', '--venue', 'sim', '--speed', 'fast', ...files(dir)]),
+      runCli(['paper', '--venue', 'sim', '--duration', '10', ...files(dir)]),
+      runCli(['trade']),
+      runCli([]),
     ]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('unknown option --bogus for grid-bot paper');
@@ -199,10 +162,10 @@ describe('grid-bot errors (child process)', () => {
 
   it('run with venue.kind sim runs in-process; run without a config is a usage error (lighter: test/cli-lighter.test.ts)', async () => {
     const dir = tmp();
-    const sim = await cli(['run', '--preset', 'grid_hft', '--speed', 'max', '--duration', '30s', ...files(dir)]);
+    const sim = await runCli(['run', '--preset', 'grid_hft', '--speed', 'max', '--duration', '30s', ...files(dir)]);
     expect(sim.code, sim.stderr).toBe(0);
     expect(sim.stdout).toContain('config: preset grid_hft');
-    const noConfig = await cli(['run', ...files(dir)]);
+    const noConfig = await runCli(['run', ...files(dir)]);
     expect(noConfig.code).toBe(2);
     expect(noConfig.stderr).toContain('grid-bot run needs --config FILE or --preset NAME');
   }, 30_000);
@@ -212,22 +175,22 @@ describe('grid-bot errors (child process)', () => {
     const blocker = join(dir, 'not-a-dir');
     writeFileSync(blocker, 'x');
     const store = join(blocker, 'p.sqlite');
-    const run = await cli(['paper', '--venue', 'sim', '--store', store, '--events', join(dir, 'e.jsonl'), '--speed', 'max', '--duration', '1s']);
+    const run = await runCli(['paper', '--venue', 'sim', '--store', store, '--events', join(dir, 'e.jsonl'), '--speed', 'max', '--duration', '1s']);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^error: .*not-a-dir/m);
     expect(run.stderr).not.toMatch(STACK);
-    const debug = await cli(['paper', '--venue', 'sim', '--store', store, '--events', join(dir, 'e.jsonl'), '--speed', 'max', '--duration', '1s'], { DEBUG: '1' });
+    const debug = await runCli(['paper', '--venue', 'sim', '--store', store, '--events', join(dir, 'e.jsonl'), '--speed', 'max', '--duration', '1s'], { DEBUG: '1' });
     expect(debug.code).toBe(1);
     expect(debug.stderr).toMatch(STACK);
   }, 30_000);
 
   it('status without a store or without that bot exits 2 (and creates no store)', async () => {
     const dir = tmp();
-    const missing = await cli(['status', '--store', join(dir, 'none.sqlite')]);
+    const missing = await runCli(['status', '--store', join(dir, 'none.sqlite')]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain(`no store at ${join(dir, 'none.sqlite')}`);
     expect(existsSync(join(dir, 'none.sqlite'))).toBe(false);
-    const eth = await cli(['status', '--store', join(dir, 'p.sqlite'), '--market', 'ETH']);
+    const eth = await runCli(['status', '--store', join(dir, 'p.sqlite'), '--market', 'ETH']);
     expect(eth.code).toBe(2);
   }, 30_000);
 
@@ -236,7 +199,7 @@ describe('grid-bot errors (child process)', () => {
     const store = await openKeyv(join(dir, 'p.sqlite'));
     await store.keyv.set('gridchart:sim:paper:BTC:1', '{"format":"something-else"}');
     await store.close();
-    const run = await cli(['paper', '--venue', 'sim', '--speed', 'max', '--duration', '10s', ...files(dir)]);
+    const run = await runCli(['paper', '--venue', 'sim', '--speed', 'max', '--duration', '10s', ...files(dir)]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('Refusing to load the snapshot at gridchart:sim:paper:BTC:1');
     expect(run.stderr).not.toMatch(STACK);
@@ -246,19 +209,10 @@ describe('grid-bot errors (child process)', () => {
   }, 30_000);
 });
 
-/** Waits (wall time) until the child's stdout matches. */
-async function waitFor(child: Child, pattern: RegExp, ms = 20_000): Promise<void> {
-  const until = performance.now() + ms;
-  while (!pattern.test(child.stdoutSoFar())) {
-    if (performance.now() > until) throw new Error(`timed out waiting for ${pattern} in:\n${child.stdoutSoFar()}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 /** The paper preset with a stop price (a long grid halts while mid < stop). */
 function stopConfig(dir: string, stopPrice: string): string {
   const file = join(dir, `stop-${stopPrice}.yaml`);
-  const preset = readFileSync(join(ROOT, 'presets', 'paper.yaml'), 'utf8');
+  const preset = readFileSync(join(REPO_ROOT, 'presets', 'paper.yaml'), 'utf8');
   writeFileSync(file, `${preset.trimEnd()}\n  stop_price: ${stopPrice}\n`);
   return file;
 }
@@ -268,12 +222,12 @@ describe('grid-bot status / resume over the control endpoint (child process)', (
     const dir = tmp();
     const store = join(dir, 'p.sqlite');
     // The simulated BTC starts at 60000: a long grid with stop_price 70000 halts at once.
-    const first = start(['paper', '--venue', 'sim', '--config', stopConfig(dir, '70000'), '--speed', '5', '--status-every', '10s', ...files(dir)]);
-    await waitFor(first, /gate: halted/);
-    const refused = await cli(['resume', '--store', store]);
+    const first = startCli(['paper', '--venue', 'sim', '--config', stopConfig(dir, '70000'), '--speed', '5', '--status-every', '10s', ...files(dir)]);
+    await first.waitFor(/gate: halted/);
+    const refused = await runCli(['resume', '--store', store]);
     expect(refused.code).toBe(3);
     expect(refused.stderr).toMatch(/resume refused: mid \d+(\.\d+)? is still below stop_price 70000/);
-    const live = await cli(['status', '--store', store]);
+    const live = await runCli(['status', '--store', store]);
     expect(live.code).toBe(0);
     expect(live.stdout).toMatch(/^bot gridchart:sim:paper:BTC:1, live \(pid \d+, http:\/\/127\.0\.0\.1:\d+\)/);
     expect(live.stdout).toContain('risk: halted (stop-price at mid 60000); gate refusing: halted');
@@ -282,13 +236,13 @@ describe('grid-bot status / resume over the control endpoint (child process)', (
     expect(existsSync(controlFilePath(store, 'BTC', 1))).toBe(false);
 
     // The halted latch is persisted: a restart with stop_price 50000 stays halted until resumed.
-    const second = start(['paper', '--venue', 'sim', '--config', stopConfig(dir, '50000'), '--speed', '5', '--status-every', '5s', ...files(dir)]);
-    await waitFor(second, /control: http/);
-    await waitFor(second, /gate: halted/);
-    const ok = await cli(['resume', '--store', store]);
+    const second = startCli(['paper', '--venue', 'sim', '--config', stopConfig(dir, '50000'), '--speed', '5', '--status-every', '5s', ...files(dir)]);
+    await second.waitFor(/control: http/);
+    await second.waitFor(/gate: halted/);
+    const ok = await runCli(['resume', '--store', store]);
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout.trim()).toBe('resumed: halted lifted');
-    await waitFor(second, /entry waitingForFill grid-\d+:entry|positions [1-9]/);
+    await second.waitFor(/entry waitingForFill grid-\d+:entry|positions [1-9]/);
     second.kill('SIGINT');
     expect((await second.done).code).toBe(0);
     const journal = readJournal(join(dir, 'p.jsonl'));
@@ -301,31 +255,31 @@ describe('grid-bot status / resume over the control endpoint (child process)', (
   it('with no running bot: resume exits 2 (no control file, or one left by a SIGKILLed run) and status falls back to the stored state', async () => {
     const dir = tmp();
     const store = join(dir, 'p.sqlite');
-    const none = await cli(['resume', '--store', store]);
+    const none = await runCli(['resume', '--store', store]);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain(`error: no running bot found: no control file at ${controlFilePath(store, 'BTC', 1)}`);
     expect(none.stderr).not.toMatch(STACK);
 
-    const victim = start(['paper', '--venue', 'sim', '--speed', '20', '--status-every', '10s', '--control-port', '0', ...files(dir)]);
-    await waitFor(victim, / BTC entry /);
+    const victim = startCli(['paper', '--venue', 'sim', '--speed', '20', '--status-every', '10s', '--control-port', '0', ...files(dir)]);
+    await victim.waitFor(/ BTC entry /);
     const discovery = readDiscovery(controlFilePath(store, 'BTC', 1));
     expect(discovery?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    const nothing = await cli(['resume', '--store', store]);
+    const nothing = await runCli(['resume', '--store', store]);
     expect(nothing.code).toBe(0);
     expect(nothing.stdout.trim()).toBe('nothing to resume');
     victim.kill('SIGKILL');
     await victim.done;
-    const stale = await cli(['resume', '--store', store]);
+    const stale = await runCli(['resume', '--store', store]);
     expect(stale.code).toBe(2);
     expect(stale.stderr).toContain(`names pid ${discovery!.pid}, which is not running (left by a killed run)`);
-    const status = await cli(['status', '--store', store]);
+    const status = await runCli(['status', '--store', store]);
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(/^bot gridchart:sim:paper:BTC:1, saved /);
   }, 60_000);
 
   it('--control-port must be a port number', async () => {
     const dir = tmp();
-    const run = await cli(['paper', '--venue', 'sim', '--control-port', 'any', ...files(dir)]);
+    const run = await runCli(['paper', '--venue', 'sim', '--control-port', 'any', ...files(dir)]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--control-port "any" is not allowed; use an integer 0..65535');
     expect(existsSync(join(dir, 'p.sqlite'))).toBe(false);
@@ -334,7 +288,7 @@ describe('grid-bot status / resume over the control endpoint (child process)', (
 
 describe('grid-bot presets and help (child process)', () => {
   it('lists every shipped preset with its distance lines, and help lists the commands', async () => {
-    const [presets, help, paperHelp] = await Promise.all([cli(['presets']), cli(['help']), cli(['paper', '--help'])]);
+    const [presets, help, paperHelp] = await Promise.all([runCli(['presets']), runCli(['help']), runCli(['paper', '--help'])]);
     expect(presets.code).toBe(0);
     for (const p of ['grid_ev_positive', 'grid_hft', 'grid_original', 'grid_set_and_forget', 'paper']) expect(presets.stdout).toMatch(new RegExp(`^${p}: BTC long`, 'm'));
     expect(presets.stdout).toContain('TP 0.15 % of margin at 20x = 0.0075 % price move');

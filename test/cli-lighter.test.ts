@@ -10,44 +10,16 @@
  *   resumes; --speed other than 1 (also on the default venue) and an unknown --venue are
  *   usage errors; after a run stops, `grid-bot status` reads the run store offline.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readJournal } from '../src/observability/journal.ts';
 import { runSimServer, type RunningSim } from '../src/venue-sim/index.ts';
+import { runCli, startCli, type CliExit } from './cli-process.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const STACK = /\n\s+at .+\(|\n\s+at file:/;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-function start(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const t0 = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<Run>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr, ms: performance.now() - t0 }));
-  });
-  return { done, kill: (s: NodeJS.Signals) => child.kill(s), stdoutSoFar: () => stdout };
-}
-
-const cli = (args: string[], env?: NodeJS.ProcessEnv) => start(args, env).done;
 const tmp = () => mkdtempSync(join(tmpdir(), 'cli-lighter-'));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -71,7 +43,7 @@ function botYaml(dir: string, sim: RunningSim, extra = ''): string {
   return file;
 }
 
-function noKey(run: Run, key: string): void {
+function noKey(run: CliExit, key: string): void {
   for (const text of [run.stdout, run.stderr]) {
     expect(text).not.toContain(key);
     expect(text.toLowerCase()).not.toContain(key.slice(0, 20));
@@ -92,7 +64,7 @@ describe('grid-bot run (venue.kind lighter) against the simulator server', () =>
     const dir = tmp();
     const file = botYaml(dir, sim);
     const events = join(dir, 'events.jsonl');
-    const run = await cli(['run', '--config', file, '--duration', '6s', '--status-every', '2s', '--events', events], { LIGHTER_API_PRIVATE_KEY: sim.privateKey });
+    const run = await runCli(['run', '--config', file, '--duration', '6s', '--status-every', '2s', '--events', events], { LIGHTER_API_PRIVATE_KEY: sim.privateKey });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toBe('');
     expect(run.stdout).toContain(`venue: lighter ${sim.restUrl} (chain 300, account 1, api key 3)`);
@@ -114,10 +86,10 @@ describe('grid-bot run (venue.kind lighter) against the simulator server', () =>
     const dir = tmp();
     const file = botYaml(dir, sim);
     const events = join(dir, 'events.jsonl');
-    const child = start(['run', '--config', file, '--events', events], { LIGHTER_API_PRIVATE_KEY: sim.privateKey });
+    const child = startCli(['run', '--config', file, '--events', events], { LIGHTER_API_PRIVATE_KEY: sim.privateKey });
     await until('entry.placed', () => existsSync(events) && readFileSync(events, 'utf8').includes('"entry.placed"'));
-    await until('the control line', () => child.stdoutSoFar().includes('control: http://127.0.0.1:'));
-    const status = await cli(['status', '--store', join(dir, 'bot.sqlite'), '--market', 'BTC']);
+    await child.waitFor(/control: http:\/\/127\.0\.0\.1:/, { what: 'the control line' });
+    const status = await runCli(['status', '--store', join(dir, 'bot.sqlite'), '--market', 'BTC']);
     expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).toMatch(/^bot gridchart:lighter:1:BTC:1, live \(pid \d+/);
     child.kill('SIGINT');
@@ -129,7 +101,7 @@ describe('grid-bot run (venue.kind lighter) against the simulator server', () =>
     expect(existsSync(`${join(dir, 'bot.sqlite')}.BTC-1.control.json`)).toBe(false);
     noKey(run, sim.privateKey);
     // Stopped: status reads the run store offline.
-    const offline = await cli(['status', '--store', join(dir, 'bot.sqlite'), '--market', 'BTC']);
+    const offline = await runCli(['status', '--store', join(dir, 'bot.sqlite'), '--market', 'BTC']);
     expect(offline.code, offline.stderr).toBe(0);
     expect(offline.stdout).toMatch(/^bot gridchart:lighter:1:BTC:1, saved \S+ \(wall time\)$/m);
     expect(offline.stdout).toContain('next position number: grid-');
@@ -138,20 +110,20 @@ describe('grid-bot run (venue.kind lighter) against the simulator server', () =>
   it('CFG-05 without LIGHTER_API_PRIVATE_KEY exits 2 naming the variable; a key in the file exits 2 (environment only); neither shows key material', async () => {
     const dir = tmp();
     const file = botYaml(dir, sim);
-    const missing = await cli(['run', '--config', file, '--duration', '5s']);
+    const missing = await runCli(['run', '--config', file, '--duration', '5s']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/^error: config bot\.yaml: venue\.kind: venue kind lighter needs the API private key in the environment variable LIGHTER_API_PRIVATE_KEY, which is not set/m);
     expect(missing.stderr).not.toMatch(STACK);
     expect(existsSync(join(dir, 'bot.sqlite'))).toBe(false);
 
     const inFile = botYaml(tmp(), sim, `api_private_key: "${sim.privateKey}"\n`);
-    const refused = await cli(['run', '--config', inFile, '--duration', '5s'], { LIGHTER_API_PRIVATE_KEY: sim.privateKey });
+    const refused = await runCli(['run', '--config', inFile, '--duration', '5s'], { LIGHTER_API_PRIVATE_KEY: sim.privateKey });
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/environment/);
     noKey(missing, sim.privateKey);
     noKey(refused, sim.privateKey);
 
-    const speed = await cli(['run', '--config', file, '--speed', '10'], { LIGHTER_API_PRIVATE_KEY: sim.privateKey });
+    const speed = await runCli(['run', '--config', file, '--speed', '10'], { LIGHTER_API_PRIVATE_KEY: sim.privateKey });
     expect(speed.code).toBe(2);
     expect(speed.stderr).toContain('--speed 10 is not allowed with venue.kind lighter: it runs on wall time');
   }, 30_000);
@@ -161,7 +133,7 @@ describe('grid-bot paper --venue lighter-sim (simulator server in-process, real 
   it('places entries over the real protocol path and exits 0; a rerun resumes the stored simulator and bot; --speed and --venue are checked', async () => {
     const dir = tmp();
     const args = ['paper', '--venue', 'lighter-sim', '--duration', '6s', '--status-every', '2s', '--store', join(dir, 'p.sqlite'), '--events', join(dir, 'p.jsonl')];
-    const first = await cli(args);
+    const first = await runCli(args);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stderr).toBe('');
     expect(first.stdout).toMatch(/^simulator: Lighter over loopback http:\/\/127\.0\.0\.1:\d+ /m);
@@ -171,18 +143,18 @@ describe('grid-bot paper --venue lighter-sim (simulator server in-process, real 
     for (const t of ['paper.started', 'venue.reconciled', 'entry.placed', 'paper.stopped']) expect(j.map((l) => l.type), t).toContain(t);
     expect(first.stdout + first.stderr).not.toMatch(/[0-9a-f]{80}/i);
 
-    const second = await cli(args.map((a) => (a === '6s' ? '3s' : a)));
+    const second = await runCli(args.map((a) => (a === '6s' ? '3s' : a)));
     expect(second.code, second.stderr).toBe(0);
     expect(second.stdout).toMatch(/^simulator: Lighter over loopback http:\/\/127\.0\.0\.1:\d+ .*BTC resumed from the store/m);
     expect(second.stdout).toContain('bot restored from the store');
 
-    const speed = await cli(['paper', '--venue', 'lighter-sim', '--speed', 'max']);
+    const speed = await runCli(['paper', '--venue', 'lighter-sim', '--speed', 'max']);
     expect(speed.code).toBe(2);
     expect(speed.stderr).toContain('--speed max is not allowed with paper --venue lighter-sim');
-    const defaultSpeed = await cli(['paper', '--speed', '10']);
+    const defaultSpeed = await runCli(['paper', '--speed', '10']);
     expect(defaultSpeed.code).toBe(2);
     expect(defaultSpeed.stderr).toContain('--speed 10 is not allowed with paper on its default venue (lighter-sim: the Lighter simulator over loopback): it runs on wall time (only --speed 1); use grid-bot paper --venue sim');
-    const bogus = await cli(['paper', '--venue', 'mainnet']);
+    const bogus = await runCli(['paper', '--venue', 'mainnet']);
     expect(bogus.code).toBe(2);
     expect(bogus.stderr).toContain('--venue "mainnet" is not allowed; use sim or lighter-sim');
   }, 60_000);

@@ -11,11 +11,9 @@
  * The simulator's state is read back from the store by restoring it into an in-test
  * simulator on a simulated clock (nothing moves while it is inspected).
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { MACHINE_VERSION, type GridContext } from '../machines/grid/types.ts';
 import type { VenueOrder } from '../adapters/types.ts';
@@ -27,38 +25,13 @@ import { SimClock } from '../src/runtime/clock.ts';
 import { loopbackVenueKey } from '../src/runtime/paper-loopback.ts';
 import { buildStatus, type BotStatus } from '../src/runtime/status.ts';
 import { checkSnapshot, startLighterSim, type LighterSimSnapshot } from '../src/venue-sim/index.ts';
+import { runCli, startCli } from './cli-process.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const IDENTITY = { venue: 'lighter-sim', account: '1', market: 'BTC', slot: 1, variant: 'dynamic-grid' };
 const BOT_KEY = 'gridchart:lighter-sim:1:BTC:1';
 /** Wall-time liveness bound for the first resting exit (it usually comes within ~20 s). */
 const FIRST_EXIT_MS = 120_000;
 
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function start(args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<Run>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-  return { done, kill: (s: NodeJS.Signals) => child.kill(s), stdoutSoFar: () => stdout };
-}
-
-const cli = (args: string[]) => start(args).done;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until(what: string, cond: () => boolean, ms = 30_000): Promise<void> {
@@ -128,7 +101,7 @@ describe('default paper run over loopback across restarts', () => {
     const events = join(dir, 'p.jsonl');
     const args = ['paper', '--status-every', '5s', '--store', store, '--events', events];
 
-    const first = start(args);
+    const first = startCli(args);
     await until('a resting exit', () => has(events, 'exit.placed'), FIRST_EXIT_MS);
     first.kill('SIGINT');
     const r1 = await first.done;
@@ -144,19 +117,19 @@ describe('default paper run over loopback across restarts', () => {
     expectConsecutiveNonces(s1.venueSnap);
     expect(s1.venue.nextNonce).toBe(s1.venueSnap.exchange.txs.length + 1);
 
-    const offline = await cli(['status', '--store', store]);
+    const offline = await runCli(['status', '--store', store]);
     expect(offline.code, offline.stderr).toBe(0);
     expect(offline.stdout).toMatch(/^bot gridchart:lighter-sim:1:BTC:1, saved \S+ \(wall time\)$/m);
     expect(offline.stdout).toMatch(/^Lighter simulator saved at /m);
     for (const p of restingAtStop) expect(offline.stdout).toContain(`  ${p.name} `);
 
     const j1 = journal(events).length;
-    const second = start(args);
-    await until('the restored bot', () => second.stdoutSoFar().includes('venue connected; bot restored from the store'));
-    await until('the control line', () => /^control: http/m.test(second.stdoutSoFar()));
-    expect(second.stdoutSoFar()).toMatch(/BTC resumed from the store \(saved \S+; next nonce \d+\)/);
+    const second = startCli(args);
+    await second.waitFor(/venue connected; bot restored from the store/, { what: 'the restored bot', ms: 30_000 });
+    await second.waitFor(/^control: http/m, { what: 'the control line', ms: 30_000 });
+    expect(second.stdout()).toMatch(/BTC resumed from the store \(saved \S+; next nonce \d+\)/);
     // An operator cancel-all makes the resumed run send transactions (signed with its new key).
-    const cancel = await cli(['cancel-all', '--yes', '--store', store]);
+    const cancel = await runCli(['cancel-all', '--yes', '--store', store]);
     expect(cancel.code, cancel.stderr).toBe(0);
     await until('cancel-all executed', () => journal(events).slice(j1).some((l) => l.type === 'cancel-all.executed'));
     second.kill('SIGINT');
@@ -192,7 +165,7 @@ describe('default paper run over loopback across restarts', () => {
     const events = join(dir, 'p.jsonl');
     const args = ['paper', '--status-every', '5s', '--store', store, '--events', events];
 
-    const victim = start(args);
+    const victim = startCli(args);
     await until('a resting exit', () => has(events, 'exit.placed'), FIRST_EXIT_MS);
     await sleep(300);
     victim.kill('SIGKILL');
@@ -201,7 +174,7 @@ describe('default paper run over loopback across restarts', () => {
     expect(existsSync(`${store}.BTC-1.control.json`)).toBe(true); // no graceful stop happened
 
     const j1 = journal(events).length;
-    const after = await cli([...args, '--duration', '6s']);
+    const after = await runCli([...args, '--duration', '6s']);
     expect(after.code, after.stderr).toBe(0);
     expect(after.stdout).toMatch(/BTC resumed from the store/);
     expect(after.stdout).toContain('venue connected; bot restored from the store (reconciling with the venue)');

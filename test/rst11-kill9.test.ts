@@ -21,11 +21,9 @@
  * Reproduce: RST11_SEED (default 11) fixes the kill delays; RST11_KILLS (default 20). A
  * failure names the seed, the round and the store directory (kept for inspection).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Mulberry32, SimVenue } from '../adapters/sim/index.ts';
 import { MACHINE_VERSION, type GridContext } from '../machines/grid/types.ts';
@@ -38,8 +36,8 @@ import { SnapshotStore, simKey } from '../src/persistence/snapshot-store.ts';
 import { SimClock } from '../src/runtime/clock.ts';
 import type { PaperVenueRecord } from '../src/runtime/paper-venue.ts';
 import { buildStatus } from '../src/runtime/status.ts';
+import { runCli, startCli } from './cli-process.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SEED = Number(process.env.RST11_SEED ?? 11);
 const KILLS = Number(process.env.RST11_KILLS ?? 20);
 /** Kill delays are uniform in [0, MAX_DELAY_MS) wall ms after the run opened its store. */
@@ -53,38 +51,7 @@ const WHOLE_BOT = new Set(['flatten', 'stop-loss-close', 'stop-price-close']);
 /** Gate refusals that only say the grid is at its limits (a trading bot obeys them). */
 const LIMITS = new Set(['max_orders', 'grid_step', 'cooldown', 'margin_cap']);
 
-interface Child {
-  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
-  kill(signal: NodeJS.Signals): void;
-  stdoutSoFar(): string;
-}
-
-function start(args: string[]): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<Awaited<Child['done']>>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-  return { done, kill: (s) => child.kill(s), stdoutSoFar: () => stdout };
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(child: Child, pattern: RegExp, what: string): Promise<void> {
-  const until = performance.now() + 20_000;
-  while (!pattern.test(child.stdoutSoFar())) {
-    if (performance.now() > until) throw new Error(`${what}: timed out waiting for ${pattern}`);
-    await sleep(5);
-  }
-}
 
 /** Checks the stored venue + bot pair; returns the problems found (empty = all hold). */
 interface Facts {
@@ -178,7 +145,7 @@ describe('RST-11 kill -9 of a real paper run', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rst11-'));
     const journalFile = join(dir, 'p.jsonl');
     // A first run creates the stored venue and bot, so every kill hits a run that resumes them.
-    const first = await start([...PAPER(dir), '--duration', '2m']).done;
+    const first = await runCli([...PAPER(dir), '--duration', '2m']);
     expect(first.code, first.stderr).toBe(0);
     let journalAt = 0;
     const tradedRounds: number[] = [];
@@ -186,15 +153,15 @@ describe('RST-11 kill -9 of a real paper run', () => {
       const delay = Math.floor(rng.next() * MAX_DELAY_MS); // Mulberry32.next() is in [0, 1)
       const where = `RST-11 seed=${SEED} round=${round}/${KILLS} kill delay ${delay} ms (store ${dir})`;
 
-      const victim = start(PAPER(dir));
-      await waitFor(victim, /^store: /m, where);
+      const victim = startCli(PAPER(dir));
+      await victim.waitFor(/^store: /m, { what: `its store: line (${where})` });
       await sleep(delay);
       victim.kill('SIGKILL');
       const killed = await victim.done;
       expect(killed.signal, `${where}: the paper run ended before the kill (code ${killed.code}): ${killed.stderr}`).toBe('SIGKILL');
       journalAt = readJournal(journalFile).length;
 
-      const restart = await start([...PAPER(dir), '--duration', '2m']).done;
+      const restart = await runCli([...PAPER(dir), '--duration', '2m']);
       expect(restart.code, `${where}: the restart failed: ${restart.stderr}`).toBe(0);
       const lines = readJournal(journalFile).slice(journalAt);
       const show = (ls: JournalLine[]) => ls.map((l) => `${l.time} ${l.level} ${l.type} ${l.message}`).join('\n');
@@ -227,7 +194,7 @@ describe('RST-11 kill -9 of a real paper run', () => {
 
   it('the store check finds a position the bot lost (tracked total and the per-entry cover)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rst11-'));
-    const run = await start([...PAPER(dir), '--duration', '1m']).done;
+    const run = await runCli([...PAPER(dir), '--duration', '1m']);
     expect(run.code, run.stderr).toBe(0);
     const file = join(dir, 'p.sqlite');
     expect((await checkStore(file)).problems).toEqual([]);

@@ -8,6 +8,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Mulberry32 } from '../../adapters/sim/index.ts';
 import { liveGridContext, type Harness } from '../../test/harness.ts';
+import { Dec } from '../../src/domain/decimal.ts';
 import type { GridParams, PositionSummary } from '../shared/types.ts';
 import { evaluateGate, evaluateGateDirect } from './gate.ts';
 import type { GridContext, VenuePositionView } from './types.ts';
@@ -62,8 +63,8 @@ describe('evaluateGate (memoized) equals evaluateGateDirect', () => {
       { '3': resting(3, '99.70'), '4': resting(4, '99.40') },
     ];
     const books = ['99.80', '99.95', '99.98', '100.00', '100.03', '100.20'].flatMap((bid) => [
-      { bid, ask: (Number(bid) + 0.01).toFixed(2) },
-      { bid, ask: (Number(bid) + 0.04).toFixed(2) },
+      { bid, ask: new Dec(bid).plus('0.01').toFixed(2) },
+      { bid, ask: new Dec(bid).plus('0.04').toFixed(2) },
     ]);
     // Orders the bot did not place, on either side (those on the exit side count as resting exits).
     const foreignVariants: GridContext['foreign'][] = [{}, { '7': { side: 'sell', price: '100.12' }, '8': { side: 'buy', price: '99.88' } }];

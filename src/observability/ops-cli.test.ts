@@ -4,52 +4,18 @@
  * (confirmation rules), JSON logs, alerts to a local webhook / Telegram stand-in, and CFG-06:
  * neither the private key nor the Telegram token nor the control token shows anywhere.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { controlFilePath, readDiscovery } from './control-server.ts';
 import { ALERT_ENV } from './alerts.ts';
+import { runCli, startCli } from '../../test/cli-process.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const KEY = `0x${'5a'.repeat(40)}`;
 const TG = '987654321:AAF-zyxwvutsrqponmlkjihgfedcba_98765';
-
-interface Child {
-  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
-  kill(signal: NodeJS.Signals): void;
-  out(): string;
-  err(): string;
-}
-
-function start(args: string[], env: NodeJS.ProcessEnv = {}): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-  return { done, kill: (s) => child.kill(s), out: () => stdout, err: () => stderr };
-}
-
-async function waitFor(what: () => boolean, label: string, ms = 20_000): Promise<void> {
-  const until = performance.now() + ms;
-  while (!what()) {
-    if (performance.now() > until) throw new Error(`timed out waiting for ${label}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
@@ -100,8 +66,8 @@ describe('operator experience against a running paper bot (child process)', () =
       [ALERT_ENV.telegramChat]: '-100123',
       [ALERT_ENV.telegramApi]: hook.url,
     };
-    const bot = start(['paper', '--venue', 'sim', '--speed', '5', '--status-every', '10s', '--log-level', 'debug', '--store', store, '--events', join(dir, 'p.jsonl')], env);
-    await waitFor(() => /control: http/.test(bot.out()), 'the control line');
+    const bot = startCli(['paper', '--venue', 'sim', '--speed', '5', '--status-every', '10s', '--log-level', 'debug', '--store', store, '--events', join(dir, 'p.jsonl')], env);
+    await bot.waitFor(/control: http/, { what: 'the control line' });
 
     // Metrics, token-free: the first entry was sent and the snapshot written.
     const d = readDiscovery(controlFilePath(store, 'BTC', 1))!;
@@ -117,17 +83,17 @@ describe('operator experience against a running paper bot (child process)', () =
     expect(metrics).toMatch(/gridchart_process_resident_memory_bytes/);
 
     // Operator commands: --yes is required without a terminal; pause is accepted and shown.
-    const noYes = await start(['pause', '--store', store]).done;
+    const noYes = await runCli(['pause', '--store', store]);
     expect(noYes.code).toBe(2);
     expect(noYes.stderr).toContain('grid-bot pause needs --yes when no terminal can ask "are you sure?"');
-    const pause = await start(['pause', '--yes', '--store', store]).done;
+    const pause = await runCli(['pause', '--yes', '--store', store]);
     expect(pause.code, pause.stderr).toBe(0);
     expect(pause.stdout).toMatch(/^paused: new entries are refused/);
-    const status = await start(['status', '--store', store]).done;
+    const status = await runCli(['status', '--store', store]);
     expect(status.stdout).toMatch(/gate refusing: .*operator_pause/);
     metrics = (await get(`${d.url}/metrics`)).text;
     expect(value(metrics, /gridchart_operator_paused\{[^}]*\} (\d+)/)).toBe(1);
-    const flatten = await start(['flatten', '-y', '--store', store]).done;
+    const flatten = await runCli(['flatten', '-y', '--store', store]);
     expect(flatten.code, flatten.stderr).toBe(0);
     const haltUntil = performance.now() + 20_000;
     while (!/gridchart_risk_phase\{[^}]*phase="halted"[^}]*\} 1/.test(metrics)) {

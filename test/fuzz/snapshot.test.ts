@@ -10,20 +10,18 @@
  * One case runs end to end through the CLI (exit 2, one line, store bytes unchanged; then
  * `--rebuild-from-venue` exits 0 having adopted the venue's position).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeClientIndex, role } from '../../src/domain/client-index.ts';
 import { readJournal } from '../../src/observability/journal.ts';
 import { botKey, SnapshotRefusedError } from '../../src/persistence/envelope.ts';
 import { openKeyv, type OpenedStore } from '../../src/persistence/keyv-store.ts';
+import { runCli } from '../cli-process.ts';
 import { Harness } from '../harness.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const M = 'TEST';
 const KEY = botKey({ venue: 'sim', account: 'paper', market: M, slot: 1 });
 const RUNS = Number(process.env.FUZZ_RUNS ?? 40);
@@ -177,30 +175,12 @@ describe('corrupted and foreign snapshots are refused, never half-loaded; the st
   }, 60_000);
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[]): Promise<Run> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 describe('a damaged snapshot through the CLI (child processes, real SQLite file)', () => {
   it('grid-bot paper refuses it (exit 2, one line naming what was found, store file unchanged); --rebuild-from-venue then adopts the venue position (exit 0)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'snapshot-cli-'));
     const store = join(dir, 'p.sqlite');
     const files = ['--venue', 'sim', '--store', store, '--events', join(dir, 'p.jsonl'), '--control-port', '0'];
-    const first = await cli(['paper', '--speed', 'max', '--duration', '20m', ...files]);
+    const first = await runCli(['paper', '--speed', 'max', '--duration', '20m', ...files]);
     expect(first.code, first.stderr).toBe(0);
 
     // Damage the stored bot snapshot: its position counter becomes text.
@@ -216,7 +196,7 @@ describe('a damaged snapshot through the CLI (child processes, real SQLite file)
     await s.close();
     const bytes = readFileSync(store);
 
-    const refused = await cli(['paper', '--speed', 'max', '--duration', '1m', ...files]);
+    const refused = await runCli(['paper', '--speed', 'max', '--duration', '1m', ...files]);
     expect(refused.code).toBe(2);
     const errLines = refused.stderr.trimEnd().split('\n');
     expect(errLines).toHaveLength(1);
@@ -224,7 +204,7 @@ describe('a damaged snapshot through the CLI (child processes, real SQLite file)
     expect(refused.stderr).not.toContain('    at ');
     expect(readFileSync(store).equals(bytes)).toBe(true);
 
-    const rebuilt = await cli(['paper', '--speed', 'max', '--duration', '1m', '--rebuild-from-venue', ...files]);
+    const rebuilt = await runCli(['paper', '--speed', 'max', '--duration', '1m', '--rebuild-from-venue', ...files]);
     expect(rebuilt.code, rebuilt.stderr).toBe(0);
     const journal = readJournal(join(dir, 'p.jsonl'));
     const started = journal.map((l) => l.type).lastIndexOf('restart.rebuild-from-venue');
