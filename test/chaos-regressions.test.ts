@@ -8,9 +8,9 @@ import { checkVenue } from '../src/chaos/invariants.ts';
 import { MACHINE_VERSION, type GridContext } from '../machines/grid/types.ts';
 import { decodeClientIndex } from '../src/domain/client-index.ts';
 import { botKey } from '../src/persistence/envelope.ts';
-import { SnapshotStore, type StringKeyValue } from '../src/persistence/snapshot-store.ts';
+import { SnapshotStore } from '../src/persistence/snapshot-store.ts';
 import { SimClock } from '../src/runtime/clock.ts';
-import { startHarness } from './harness.ts';
+import { startHarness, type Harness } from './harness.ts';
 
 const M = 'TEST';
 
@@ -63,9 +63,9 @@ function exitCancelsHang(inner: Venue): Venue {
  * Rewrites the stored root's summary of position `n` to `state`: the snapshot a kill leaves
  * when the root was written before it took in its child's latest summary.
  */
-async function staleSummaryInStore(kv: StringKeyValue, n: number, state: string): Promise<void> {
-  const identity = { venue: 'sim', account: 'paper', market: 'TEST', slot: 1, variant: 'dynamic-grid' } as const;
-  const store = new SnapshotStore(kv);
+async function staleSummaryInStore(h: Harness, n: number, state: string): Promise<void> {
+  const identity = h.identity();
+  const store = new SnapshotStore(h.kv);
   const env = (await store.load(botKey(identity), { machineVersion: MACHINE_VERSION, bot: identity }))!;
   const ctx = (env.snapshot as { context: GridContext }).context;
   ctx.positions[n] = { ...ctx.positions[n]!, state };
@@ -121,7 +121,7 @@ describe('chaos regressions', () => {
     expect(h.liveOrders().filter((o) => o.reduceOnly)).toHaveLength(1); // grid-1's exit cancel is in flight
     await h.quiesce();
     h.bot.kill(); // kill -9 …
-    await staleSummaryInStore(h.kv, 1, 'exitResting'); // … with the root's summary of grid-1 one step behind its child
+    await staleSummaryInStore(h, 1, 'exitResting'); // … with the root's summary of grid-1 one step behind its child
 
     await h.start({ wrapVenue: (v) => v });
     await h.advance(300); // well inside TOTALS_CONFIRM_MS (1 s)

@@ -12,6 +12,7 @@ import type { GridParams } from '../machines/shared/types.ts';
 import { decodeClientIndex, type Role } from '../src/domain/client-index.ts';
 import { Bot, type JournalRecord } from '../src/runtime/bot.ts';
 import { SimClock } from '../src/runtime/clock.ts';
+import type { BotIdentity } from '../src/persistence/envelope.ts';
 import type { StringKeyValue } from '../src/persistence/snapshot-store.ts';
 
 export const DAY = 24 * 60 * 60 * 1000;
@@ -76,6 +77,11 @@ export class Harness {
     return this.venue.control;
   }
 
+  /** The store identity of this harness's bot (its snapshot key is `botKey(identity)`). */
+  identity(slot = this.opts.slot ?? 1): BotIdentity {
+    return { venue: 'sim', account: 'paper', market: this.market, slot, variant: 'dynamic-grid' };
+  }
+
   makeBot(over: Partial<HarnessOptions> = {}): Bot {
     const o = { ...this.opts, ...over };
     return new Bot({
@@ -86,7 +92,7 @@ export class Harness {
       venue: o.wrapVenue ? o.wrapVenue(this.venue) : this.venue,
       clock: this.clock,
       kv: this.kv,
-      identity: { venue: 'sim', account: 'paper', market: this.market, slot: o.slot ?? 1, variant: 'dynamic-grid' },
+      identity: this.identity(o.slot),
       journal: (r) => this.journal.push(r),
       ...(o.rebuildFromVenue ? { rebuildFromVenue: true } : {}),
       ...(o.initialN ? { initialN: o.initialN } : {}),

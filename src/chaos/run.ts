@@ -148,6 +148,8 @@ export async function runOne(opts: RunOneOptions): Promise<RunResult> {
   const variant: ChaosVariant = opts.variant ?? 'dynamic-grid';
   const range = variant === 'range-grid' ? planRange(plan) : null;
   const bounds = venueBounds(plan, range);
+  /** Journal types that end a reconciliation for this variant. */
+  const ends = reconcileEnds(variant);
   const trace = opts.trace ?? (() => undefined);
   const dir = mkdtempSync(join(tmpdir(), `chaos-${opts.seed}-${opts.run}-`));
   const store = join(dir, 'bot.sqlite');
@@ -206,7 +208,6 @@ export async function runOne(opts: RunOneOptions): Promise<RunResult> {
   const kills: number[] = [];
   /** From each kill to its restart's reconciliation (read from the journal; open-ended if not yet). */
   const botDown = (): Array<{ from: number; until?: number }> => {
-    const ends = reconcileEnds(variant);
     const lines = journalLines(events);
     return kills.map((from) => {
       const restart = starts.find((s) => s > from);
@@ -216,9 +217,10 @@ export async function runOne(opts: RunOneOptions): Promise<RunResult> {
   };
   /** Venue checks; a reduce-only excess is looked at again with the bot's downtime (read only then: it reads the journal). */
   const checkLive = (): Violation[] => {
-    const found = checkVenue(records());
+    const sample = records();
+    const found = checkVenue(sample);
     if (kills.length === 0 || !found.some((v) => v.invariant === 'reduce-only-exceeds-position')) return found;
-    return checkVenue({ ...records(), botDown: botDown() });
+    return checkVenue({ ...sample, botDown: botDown() });
   };
 
   /** SIGKILL the bot (if up) and start it again on the same store after `after` ms. */
@@ -391,7 +393,6 @@ export async function runOne(opts: RunOneOptions): Promise<RunResult> {
     while (restarting) await restarting;
     const last = bot;
     const lastStart = starts.at(-1)!;
-    const ends = reconcileEnds(variant);
     const reconciled = () => journalLines(events).some((l) => ends.includes(l.type) && Date.parse(l.time) >= lastStart);
     if (!(await last.waitFor(reconciled, START_TIMEOUT_MS))) {
       violate({ invariant: 'not-reconciled', detail: `the bot started at +${lastStart - t0} ms did not reconcile within ${START_TIMEOUT_MS} ms (running: ${last.running})` });
@@ -425,7 +426,7 @@ export async function runOne(opts: RunOneOptions): Promise<RunResult> {
     const journal = journalLines(events);
     for (const l of journal.filter((x) => x.level === 'error')) violate({ invariant: 'bot-error', detail: `${l.time} ${l.type}: ${l.message}` });
     const fills = rec.fills;
-    const times = reconcileTimes(journal, starts, reconcileEnds(variant));
+    const times = reconcileTimes(journal, starts, ends);
     stats = {
       fills: fills.length,
       // dynamic grid: entry.filled; range grid: level.filled of an entry order.
