@@ -7,6 +7,7 @@ import type { Venue, VenueStreamEvent } from '../adapters/types.ts';
 import { checkVenue } from '../src/chaos/invariants.ts';
 import { MACHINE_VERSION, type GridContext } from '../machines/grid/types.ts';
 import { decodeClientIndex } from '../src/domain/client-index.ts';
+import { Dec } from '../src/domain/decimal.ts';
 import { botKey } from '../src/persistence/envelope.ts';
 import { SnapshotStore } from '../src/persistence/snapshot-store.ts';
 import { SimClock } from '../src/runtime/clock.ts';
@@ -88,7 +89,7 @@ describe('chaos regressions', () => {
     expect(h.events('position.untracked')).toEqual([]);
     expect(h.status().positions.map((p) => p.n)).toEqual([1]);
     expect(h.liveOrders().find((o) => o.clientIndex === exit.clientIndex)?.status).toBe('open');
-    expect(Number(h.position().size)).toBe(1);
+    expect(new Dec(h.position().size).toFixed()).toBe('1');
   });
 
 
@@ -101,7 +102,7 @@ describe('chaos regressions', () => {
     h.control.setBook(M, '99.78', '99.82'); // mid 99.80 ≤ stop-loss level 99.90
     await h.advance(2000);
     expect(h.events('stop-loss.initiated')).toHaveLength(1);
-    expect(Number(h.position().size)).toBe(0);
+    expect(new Dec(h.position().size).toFixed()).toBe('0');
     // 2 s after the trigger (well inside the ≥ 5 s close back-off): exits cancelled, positions retired.
     const records = { direction: 'buy' as const, slot: 1, maxOrders: 10, position: h.position().size, liveOrders: h.liveOrders(), fills: [] };
     expect(checkVenue(records)).toEqual([]);
@@ -116,7 +117,7 @@ describe('chaos regressions', () => {
     expect(h.liveOrders().filter((o) => o.reduceOnly)).toHaveLength(1);
     h.control.setBook(M, '99.78', '99.82'); // mid 99.80 ≤ stop-loss level 99.90
     await h.advance(2000);
-    expect(Number(h.position().size)).toBe(0); // the close filled
+    expect(new Dec(h.position().size).toFixed()).toBe('0'); // the close filled
     expect(h.bot.snapshot().matches({ risk: { flattening: 'retiring' } })).toBe(true);
     expect(h.liveOrders().filter((o) => o.reduceOnly)).toHaveLength(1); // grid-1's exit cancel is in flight
     await h.quiesce();

@@ -1,6 +1,7 @@
 /** The range-grid strategy of a chaos run: deterministic, valid for the range-grid schema, every option reachable. */
 import { describe, expect, it } from 'vitest';
 import { rangeGridSchema, checkRangeGridMarket } from '../config/range-grid.ts';
+import { Dec } from '../domain/decimal.ts';
 import { planRun } from './plan.ts';
 import { maxRangeExits, planRange, rangeStrategyYaml } from './range-plan.ts';
 import { parse } from 'yaml';
@@ -23,7 +24,7 @@ describe('chaos range plan', () => {
         const parsed = rangeGridSchema.safeParse(parse(rangeStrategyYaml(r)));
         expect(parsed.success, `seed ${seed} run ${run}: ${JSON.stringify(parsed.error?.issues)}`).toBe(true);
         expect(checkRangeGridMarket(parsed.data!, '0.1')).toBeNull();
-        expect(Number(r.upperPrice) - Number(r.lowerPrice)).toBeLessThanOrEqual(240);
+        expect(new Dec(r.upperPrice).minus(r.lowerPrice).lte(240), `range ${r.lowerPrice}..${r.upperPrice}`).toBe(true);
         expect(r.maxRestingOrders).toBeLessThanOrEqual(6);
         expect(maxRangeExits(r)).toBe(r.direction === 'neutral' ? r.gridCount + 1 : r.gridCount);
         seen.direction.add(r.direction);
